@@ -1,0 +1,55 @@
+# utmstack.h - build, test, demo.  `make help` lists the targets.
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror
+MBEDTLS_CFLAGS ?=
+MBEDTLS_LIBS   ?= -lmbedtls -lmbedx509 -lmbedcrypto
+JSMN_CFLAGS    ?=
+PYTHON  ?= python3
+B       := build
+INC     := -I. -Iports $(MBEDTLS_CFLAGS) $(JSMN_CFLAGS)
+HDRS    := utmstack.h ports/utmstack_posix.h
+
+PROGRAMS := $(B)/utmstack $(B)/quickstart
+
+.PHONY: all test demo clean deps help
+all: $(PROGRAMS)
+
+help:
+	@echo "make          build $(PROGRAMS)"
+	@echo "make test     install missing Debian packages, then every test (N passed, N failed)"
+	@echo "make demo     the tool against a local UTMStack emulator"
+	@echo "make clean"
+
+$(B):
+	@mkdir -p $(B)
+
+$(B)/utmstack: examples/utmstack_cli.c $(HDRS) | $(B)
+	$(CC) $(CFLAGS) $(WARN) $(INC) $< -o $@ $(MBEDTLS_LIBS)
+
+$(B)/quickstart: examples/quickstart.c $(HDRS) | $(B)
+	$(CC) $(CFLAGS) $(WARN) $(INC) $< -o $@ $(MBEDTLS_LIBS)
+
+# Unit tests run with deliberately tiny limits, so every limit path runs.
+TINY := -DUTMSTACK_BUF_SIZE=512 -DUTMSTACK_DOC_SIZE=512 -DUTMSTACK_JSON_TOKENS=64 \
+        -DUTMSTACK_MAX_HEADERS=16 -DUTMSTACK_MAX_HEADER_BYTES=2048 -DUTMSTACK_TOKEN_MAX=400
+
+$(B)/unit: tests/unit.c tests/fake.h tests/check.h $(HDRS) | $(B)
+	$(CC) $(CFLAGS) $(WARN) $(TINY) $(INC) $< -o $@ $(MBEDTLS_LIBS)
+
+$(B)/integration: tests/integration.c tests/check.h $(HDRS) | $(B)
+	$(CC) $(CFLAGS) $(WARN) $(INC) $< -o $@ $(MBEDTLS_LIBS)
+
+deps:
+	@sh scripts/deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all $(B)/unit $(B)/integration
+	@sh tests/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory $(B)/utmstack
+	@sh scripts/demo.sh
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,588 @@
+/* utmstack - the command-line client of utmstack.h (POSIX).
+ *
+ *   utmstack [options] COMMAND [ARGS]      (utmstack --help for the reference)
+ *
+ * Its options, environment variables, output and exit codes are a contract
+ * (DESIGN.md): scripts and the integration tests depend on them.
+ */
+#define UTMSTACK_IMPLEMENTATION
+#include "utmstack.h"
+#include "utmstack_posix.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { EX_OK = 0, EX_USAGE = 2, EX_CRED = 3, EX_TLS = 4, EX_NET = 5, EX_HTTP = 6, EX_LOCKED = 7 };
+
+static const char usage_text[] =
+    "usage: utmstack [options] COMMAND [ARGS]\n"
+    "\n"
+    "Commands:\n"
+    "  login                       log in; prints {\"authenticated\":true,\"user\":...,\"expires\":...}\n"
+    "  search --index PATTERN [--filter FIELD:OPERATOR[:VALUE]]... [--page N] [--size N]\n"
+    "         [--top N] [--sort FIELD,asc|desc]... [--all]\n"
+    "                              one JSON document per line; total=N on stderr\n"
+    "  get PATH | delete PATH      the response body on stdout\n"
+    "  post PATH [--data JSON | --data @FILE] | put PATH [...]   (@- reads standard input)\n"
+    "\n"
+    "Options (environment variable in brackets; the option wins):\n"
+    "  --url URL              [UTMSTACK_URL] https://host[:port] (http:// allowed)\n"
+    "  --ca FILE              [UTMSTACK_CA] PEM CA bundle (default: the system bundle)\n"
+    "  --servername NAME      [UTMSTACK_SERVERNAME] name the certificate must hold\n"
+    "  --insecure             no certificate check (warns)\n"
+    "  --user NAME            [UTMSTACK_USER]\n"
+    "  --password-file FILE   [UTMSTACK_PASSWORD: the password itself]\n"
+    "  --api-key-file FILE    [UTMSTACK_API_KEY: the key itself] sent as Utm-Internal-Key\n"
+    "  --bearer-file FILE     [UTMSTACK_BEARER: the credential itself] v11 API key\n"
+    "  --token-file FILE      [UTMSTACK_TOKEN_FILE] session cache (mode 0600)\n"
+    "  --remember-me          ask for a 30-day token at login\n"
+    "  --timeout MS           [UTMSTACK_TIMEOUT_MS] deadline of each request\n"
+    "  -v, --verbose          request and response lines on stderr (secrets as ***)\n"
+    "\n"
+    "Exit status: 0 success, 2 usage, 3 credentials refused, 4 TLS or certificate,\n"
+    "5 network or timeout, 6 other HTTP error, 7 account locked (423).\n";
+
+typedef struct cli {
+    const char *url, *ca, *servername, *user, *token_file, *command, *path, *data, *index;
+    int insecure, remember, verbose, all;
+    unsigned long timeout_ms;
+    char password[512], api_key[4096], bearer[4096], token[4096];
+    int have_password, have_api_key, have_bearer, token_valid;
+    /* search */
+    utm_filter_t *filters;
+    size_t nfilters;
+    const char **sorts;
+    size_t nsorts;
+    unsigned long page, size, top;
+    int progress;
+    /* response */
+    utm_response_t resp;
+    FILE *err_body;
+} cli_t;
+
+static void die_usage(const char *msg, const char *arg)
+{
+    fprintf(stderr, "utmstack: %s%s%s\n(utmstack --help for the reference)\n", msg, arg ? ": " : "", arg ? arg : "");
+    exit(EX_USAGE);
+}
+
+static void wipe(void *p, size_t n) { mbedtls_platform_zeroize(p, n); }
+
+/* First line of a file into buf, without its line end. 0 or -1. */
+static int read_secret_file(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    size_t n;
+    if (!f) return -1;
+    if (!fgets(buf, (int)size, f)) buf[0] = 0;
+    fclose(f);
+    n = strlen(buf);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = 0;
+    return 0;
+}
+
+static void take_secret(const char *file, const char *env, char *buf, size_t size, int *have, const char *what)
+{
+    const char *v;
+    if (file) {
+        if (read_secret_file(file, buf, size) != 0) {
+            fprintf(stderr, "utmstack: cannot read %s file %s: %s\n", what, file, strerror(errno));
+            exit(EX_USAGE);
+        }
+        *have = buf[0] != 0;
+        if (!*have) die_usage("empty secret file", file);
+        return;
+    }
+    v = getenv(env);
+    if (v && v[0]) {
+        if (strlen(v) >= size) die_usage("secret too long in", env);
+        memcpy(buf, v, strlen(v) + 1);
+        *have = 1;
+    }
+}
+
+static const char *env_or(const char *v, const char *env)
+{
+    const char *e;
+    if (v) return v;
+    e = getenv(env);
+    return e && e[0] ? e : NULL;
+}
+
+static unsigned long parse_num(const char *s, const char *what)
+{
+    char *end;
+    unsigned long v;
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (!s[0] || *end || errno || s[0] == '-') die_usage("not a number", what);
+    return v;
+}
+
+static int is_list_op(utm_operator_t op)
+{
+    return op == UTM_OP_IS_ONE_OF || op == UTM_OP_IS_NOT_ONE_OF || op == UTM_OP_IS_ONE_OF_TERMS ||
+           op == UTM_OP_CONTAIN_ONE_OF || op == UTM_OP_DOES_NOT_CONTAIN_ONE_OF || op == UTM_OP_IS_BETWEEN ||
+           op == UTM_OP_IS_NOT_BETWEEN;
+}
+
+/* JSON type of text, or UTM_JSON_INVALID when it is not one JSON value. */
+static int json_kind(const char *text)
+{
+    size_t n = strlen(text), ntok = n / 2 + 2;
+    utm_json_token_t *tok = (utm_json_token_t *)calloc(ntok, sizeof *tok);
+    utm_json_t j;
+    int kind = UTM_JSON_INVALID;
+    if (!tok) exit(EX_USAGE);
+    if (n && utm_json_parse(&j, text, n, tok, (int)ntok) == UTM_OK) kind = utm_json_type(&j, 0);
+    free(tok);
+    return kind;
+}
+
+/* One list item of a comma-separated value: numbers stay numbers. */
+static utm_value_t list_item(char *s)
+{
+    char *end;
+    size_t n;
+    while (*s == ' ' || *s == '\t') s++;
+    n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) s[--n] = 0;
+    if (json_kind(s) == UTM_JSON_NUMBER) {
+        long long v;
+        errno = 0;
+        v = strtoll(s, &end, 10);
+        if (!*end && !errno) return utm_value_int(v);
+        return utm_value_double(strtod(s, NULL));
+    }
+    return utm_value_string(s);
+}
+
+/* FIELD:OPERATOR[:VALUE]; a field may itself hold ':'; the operator is the
+ * first ':'-separated word that names one.                                 */
+static void parse_filter(const char *spec, utm_filter_t *f)
+{
+    const char *p;
+    for (p = strchr(spec, ':'); p; p = strchr(p + 1, ':')) {
+        const char *name = p + 1, *stop = strchr(name, ':');
+        size_t n = stop ? (size_t)(stop - name) : strlen(name);
+        utm_operator_t op = utm_operator_from_name(name, n);
+        char *field, *value;
+        if (op == UTM_OP_COUNT) continue;
+        memset(f, 0, sizeof *f);
+        field = (char *)malloc((size_t)(p - spec) + 1);
+        if (!field) exit(EX_USAGE);
+        memcpy(field, spec, (size_t)(p - spec));
+        field[p - spec] = 0;
+        f->field = field[0] ? field : NULL;
+        f->op = op;
+        if (!stop) return;
+        value = strdup(stop + 1);
+        if (!value) exit(EX_USAGE);
+        if (json_kind(value) != UTM_JSON_INVALID && json_kind(value) != UTM_JSON_OBJECT &&
+            json_kind(value) != UTM_JSON_NULL) {
+            f->value = utm_value_json(value);
+        } else if (is_list_op(op)) {
+            size_t count = 1, i = 0;
+            char *s, *save = NULL;
+            utm_value_t *items;
+            for (s = value; *s; s++) count += *s == ',';
+            items = (utm_value_t *)calloc(count, sizeof *items);
+            if (!items) exit(EX_USAGE);
+            for (s = strtok_r(value, ",", &save); s; s = strtok_r(NULL, ",", &save)) items[i++] = list_item(s);
+            f->value = utm_value_list(items, i);
+        } else {
+            f->value = utm_value_string(value);
+        }
+        return;
+    }
+    die_usage("filter is not FIELD:OPERATOR[:VALUE] with a known operator", spec);
+}
+
+static int exit_code(int rc)
+{
+    switch (rc) {
+    case UTM_OK: return EX_OK;
+    case UTM_ERR_AUTH: case UTM_ERR_FORBIDDEN: case UTM_ERR_TFA_CODE: case UTM_TFA_REQUIRED: return EX_CRED;
+    case UTM_ERR_LOCKED: return EX_LOCKED;
+    case UTM_ERR_TLS: case UTM_ERR_TLS_VERIFY: case UTM_ERR_TLS_PIN: case UTM_ERR_TLS_CA:
+    case UTM_ERR_TLS_CLIENT_CERT: case UTM_ERR_TLS_ALLOC: case UTM_ERR_ENTROPY: return EX_TLS;
+    case UTM_ERR_DNS: case UTM_ERR_CONNECT: case UTM_ERR_TIMEOUT: case UTM_ERR_NET: case UTM_ERR_CLOSED:
+    case UTM_ERR_HTTP_STATUS_LINE: case UTM_ERR_HTTP_HEADER: case UTM_ERR_HTTP_LINE_TOO_LONG:
+    case UTM_ERR_HTTP_TOO_MANY_HEADERS: case UTM_ERR_HTTP_HEADERS_TOO_LARGE: case UTM_ERR_HTTP_CONTENT_LENGTH:
+    case UTM_ERR_HTTP_CHUNK: case UTM_ERR_HTTP_TRANSFER_ENCODING: return EX_NET;
+    case UTM_ERR_ARG: case UTM_ERR_URL: case UTM_ERR_FILTER: case UTM_ERR_HEADER_VALUE: case UTM_ERR_TOO_LONG:
+    case UTM_ERR_NO_CREDENTIALS: return EX_USAGE;
+    default: return EX_HTTP;
+    }
+}
+
+static int fail(utm_client_t *c, int rc, const char *what)
+{
+    const char *detail = utm_last_error(c);
+    fprintf(stderr, "utmstack: %s: %s", what, utm_strerror(rc));
+    if (detail[0] && strcmp(detail, utm_strerror(rc)) != 0) fprintf(stderr, " (%s)", detail);
+    fputc('\n', stderr);
+    return exit_code(rc);
+}
+
+static void log_cb(void *user, int level, const char *msg)
+{
+    (void)user;
+    fprintf(stderr, "utmstack: %s%s\n", level <= UTM_LOG_WARN ? "warning: " : "", msg);
+}
+
+static int tfa_cb(void *user, char *buf, size_t size)
+{
+    size_t n;
+    (void)user;
+    if (isatty(STDIN_FILENO)) {
+        fputs("Two-factor code: ", stderr);
+        fflush(stderr);
+    }
+    if (!fgets(buf, (int)size, stdin)) return -1;
+    n = strlen(buf);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ')) buf[--n] = 0;
+    return n ? 0 : -1;
+}
+
+/* ---- the token file: a session cache, 0600, replaced atomically ---- */
+static void load_token(cli_t *o)
+{
+    FILE *f;
+    size_t n;
+    if (!o->token_file || !(f = fopen(o->token_file, "r"))) return;
+    if (!fgets(o->token, sizeof o->token, f)) o->token[0] = 0;
+    fclose(f);
+    n = strlen(o->token);
+    while (n > 0 && (o->token[n - 1] == '\n' || o->token[n - 1] == '\r')) o->token[--n] = 0;
+}
+
+static int save_token(const cli_t *o, const char *token)
+{
+    char tmp[4200];
+    int fd, ok;
+    size_t n = strlen(token);
+    if (!o->token_file || !token) return 0;
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.%ld.tmp", o->token_file, (long)getpid()) >= sizeof tmp) return -1;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return -1;
+    ok = fchmod(fd, 0600) == 0 && write(fd, token, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, o->token_file) != 0) {
+        unlink(tmp);
+        fprintf(stderr, "utmstack: warning: cannot write token file %s: %s\n", o->token_file, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- output ---- */
+static void print_json_string(FILE *f, const char *s)
+{
+    char buf[600];
+    if (utm_json_write_string(buf, sizeof buf, s, strlen(s)) < 0) fputs("\"\"", f);
+    else fputs(buf, f);
+}
+
+/* A document on one line: white space outside strings dropped. */
+static void print_compact(const char *p, size_t n)
+{
+    size_t i, run = 0;
+    int in_str = 0, esc = 0;
+    for (i = 0; i < n; i++) {
+        char ch = p[i];
+        if (in_str) {
+            if (esc) esc = 0;
+            else if (ch == '\\') esc = 1;
+            else if (ch == '"') in_str = 0;
+        } else if (ch == '"') {
+            in_str = 1;
+        } else if (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t') {
+            fwrite(p + run, 1, i - run, stdout);
+            run = i + 1;
+        }
+    }
+    fwrite(p + run, 1, n - run, stdout);
+    fputc('\n', stdout);
+}
+
+static int on_doc(void *user, const utm_json_t *doc, uint64_t index)
+{
+    cli_t *o = (cli_t *)user;
+    size_t n;
+    const char *p = utm_json_raw(doc, 0, &n);
+    print_compact(p, n);
+    if (o->progress && (index + 1) % 100 == 0) {
+        fprintf(stderr, "\r%llu documents", (unsigned long long)index + 1);
+        fflush(stderr);
+    }
+    return ferror(stdout) ? 1 : 0;
+}
+
+static int on_body(void *user, const char *data, size_t len)
+{
+    cli_t *o = (cli_t *)user;
+    FILE *out = (o->resp.status >= 200 && o->resp.status < 300) ? stdout : stderr;
+    return fwrite(data, 1, len, out) == len ? 0 : 1;
+}
+
+/* ---- commands ---- */
+static int cmd_login(utm_client_t *c, cli_t *o)
+{
+    int rc;
+    const char *who;
+    if (!o->user || !o->have_password) die_usage("login needs --user and a password (--password-file or UTMSTACK_PASSWORD)", NULL);
+    rc = utm_auth_login(c);
+    if (rc) return fail(c, rc, "login");
+    save_token(o, utm_auth_token(c));
+    who = utm_auth_subject(c)[0] ? utm_auth_subject(c) : o->user;
+    fputs("{\"authenticated\":true,\"user\":", stdout);
+    print_json_string(stdout, who);
+    printf(",\"expires\":%lld}\n", (long long)utm_auth_expires(c));
+    return EX_OK;
+}
+
+static int cmd_search(utm_client_t *c, cli_t *o)
+{
+    utm_search_t s;
+    utm_search_result_t r;
+    int rc;
+    if (!o->index) die_usage("search needs --index PATTERN", NULL);
+    memset(&s, 0, sizeof s);
+    s.index_pattern = o->index;
+    s.filters = o->filters;
+    s.filter_count = o->nfilters;
+    s.sort = o->sorts;
+    s.sort_count = o->nsorts;
+    if (o->page > UINT32_MAX || o->size > UINT32_MAX || o->top > UINT32_MAX) die_usage("number too large", NULL);
+    s.page = (uint32_t)o->page;
+    s.size = (uint32_t)o->size;
+    s.top = (uint32_t)o->top;
+    s.on_doc = on_doc;
+    s.user = o;
+    s.flags = UTM_SEARCH_SKIP_OVERSIZED;
+    o->progress = o->all && isatty(STDERR_FILENO);
+    rc = o->all ? utm_search_all(c, &s, &r) : utm_search(c, &s, &r);
+    fflush(stdout);
+    if (o->progress) fputs("\r\033[K", stderr);
+    if (rc && !(rc == UTM_ERR_DOC_TOO_LARGE)) {
+        if (r.status && r.status != 200) fprintf(stderr, "utmstack: HTTP %d%s%s\n", r.status, r.error[0] ? ": " : "", r.error);
+        return fail(c, rc, "search");
+    }
+    fprintf(stderr, "total=%lld\n", (long long)(r.total >= 0 ? r.total : (int64_t)r.docs));
+    if (r.skipped) fprintf(stderr, "utmstack: warning: %llu documents too large were skipped\n", (unsigned long long)r.skipped);
+    return EX_OK;
+}
+
+static char *read_all(FILE *f, size_t *len)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = (char *)malloc(cap);
+    while (buf) {
+        size_t k = fread(buf + n, 1, cap - n, f);
+        n += k;
+        if (n < cap) break;
+        cap *= 2;
+        buf = (char *)realloc(buf, cap);
+    }
+    *len = n;
+    return buf;
+}
+
+static int cmd_http(utm_client_t *c, cli_t *o, const char *method)
+{
+    utm_request_t q;
+    char *body = NULL;
+    size_t len = 0;
+    int rc;
+    if (!o->path) die_usage("missing PATH for", o->command);
+    if (o->path[0] != '/') die_usage("PATH must start with /", o->path);
+    if (o->data && (strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0)) die_usage("--data goes with post and put", NULL);
+    if (o->data && o->data[0] == '@') {
+        FILE *f = strcmp(o->data, "@-") == 0 ? stdin : fopen(o->data + 1, "rb");
+        if (!f) die_usage("cannot read", o->data + 1);
+        body = read_all(f, &len);
+        if (f != stdin) fclose(f);
+        if (!body) die_usage("out of memory reading", o->data + 1);
+    } else if (o->data) {
+        len = strlen(o->data);
+        body = (char *)malloc(len + 1);
+        if (!body) exit(EX_USAGE);
+        memcpy(body, o->data, len + 1);
+    }
+    memset(&q, 0, sizeof q);
+    q.method = method;
+    q.path = o->path;
+    q.body = body;
+    q.body_len = len;
+    q.on_body = on_body;
+    q.user = o;
+    rc = utm_request(c, &q, &o->resp);
+    free(body);
+    fflush(stdout);
+    if (rc) return fail(c, rc, o->command);
+    rc = utm_status_error(o->resp.status);
+    if (rc) {
+        fprintf(stderr, "\nutmstack: HTTP %d%s%s\n", o->resp.status, o->resp.error[0] ? ": " : "", o->resp.error);
+        return rc == UTM_ERR_AUTH || rc == UTM_ERR_FORBIDDEN ? EX_CRED : rc == UTM_ERR_LOCKED ? EX_LOCKED : EX_HTTP;
+    }
+    return EX_OK;
+}
+
+static void parse_args(cli_t *o, int argc, char **argv)
+{
+    int i;
+    const char *pwfile = NULL, *keyfile = NULL, *bearerfile = NULL, *timeout = NULL;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *eq = strchr(a, '=');
+        char name[64];
+        const char *val = NULL;
+        size_t n = eq && a[0] == '-' && a[1] == '-' ? (size_t)(eq - a) : strlen(a);
+        if (n >= sizeof name) n = sizeof name - 1;
+        memcpy(name, a, n);
+        name[n] = 0;
+#define TAKES(opt) (strcmp(name, opt) == 0 && ((val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL)) != NULL || (die_usage("missing value for", opt), 0)))
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usage_text, stdout); exit(EX_OK); }
+        else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) o->verbose = 1;
+        else if (!strcmp(a, "--insecure")) o->insecure = 1;
+        else if (!strcmp(a, "--remember-me")) o->remember = 1;
+        else if (!strcmp(a, "--all")) o->all = 1;
+        else if (TAKES("--url")) o->url = val;
+        else if (TAKES("--ca")) o->ca = val;
+        else if (TAKES("--servername")) o->servername = val;
+        else if (TAKES("--user")) o->user = val;
+        else if (TAKES("--password-file")) pwfile = val;
+        else if (TAKES("--api-key-file")) keyfile = val;
+        else if (TAKES("--bearer-file")) bearerfile = val;
+        else if (TAKES("--token-file")) o->token_file = val;
+        else if (TAKES("--timeout")) timeout = val;
+        else if (TAKES("--index")) o->index = val;
+        else if (TAKES("--page")) o->page = parse_num(val, "--page");
+        else if (TAKES("--size")) o->size = parse_num(val, "--size");
+        else if (TAKES("--top")) o->top = parse_num(val, "--top");
+        else if (TAKES("--data")) o->data = val;
+        else if (TAKES("--sort")) {
+            const char *comma = strrchr(val, ',');
+            if (!comma || comma == val || (strcmp(comma, ",asc") != 0 && strcmp(comma, ",desc") != 0))
+                die_usage("--sort wants FIELD,asc or FIELD,desc", val);
+            o->sorts = (const char **)realloc((void *)o->sorts, (o->nsorts + 1) * sizeof *o->sorts);
+            if (!o->sorts) exit(EX_USAGE);
+            o->sorts[o->nsorts++] = val;
+        } else if (TAKES("--filter")) {
+            o->filters = (utm_filter_t *)realloc(o->filters, (o->nfilters + 1) * sizeof *o->filters);
+            if (!o->filters) exit(EX_USAGE);
+            parse_filter(val, &o->filters[o->nfilters++]);
+        } else if (a[0] == '-' && a[1] != 0) die_usage("unknown option", a);
+        else if (!o->command) o->command = a;
+        else if (!o->path) o->path = a;
+        else die_usage("unexpected argument", a);
+#undef TAKES
+    }
+    if (!o->command) die_usage("no command", NULL);
+    o->url = env_or(o->url, "UTMSTACK_URL");
+    o->ca = env_or(o->ca, "UTMSTACK_CA");
+    o->servername = env_or(o->servername, "UTMSTACK_SERVERNAME");
+    o->user = env_or(o->user, "UTMSTACK_USER");
+    o->token_file = env_or(o->token_file, "UTMSTACK_TOKEN_FILE");
+    timeout = env_or(timeout, "UTMSTACK_TIMEOUT_MS");
+    if (timeout) o->timeout_ms = parse_num(timeout, "--timeout");
+    if (o->timeout_ms > 0xffffffffUL) die_usage("timeout too large", timeout);
+    take_secret(pwfile, "UTMSTACK_PASSWORD", o->password, sizeof o->password, &o->have_password, "password");
+    take_secret(keyfile, "UTMSTACK_API_KEY", o->api_key, sizeof o->api_key, &o->have_api_key, "API key");
+    take_secret(bearerfile, "UTMSTACK_BEARER", o->bearer, sizeof o->bearer, &o->have_bearer, "bearer");
+    if (!o->url) die_usage("no server: --url or UTMSTACK_URL", NULL);
+}
+
+/* Credentials, in order: internal key, fixed bearer, user and password
+ * (with a cached token when one is valid), a valid cached token alone.      */
+static int setup_auth(utm_client_t *c, cli_t *o)
+{
+    int rc = UTM_OK, login = strcmp(o->command, "login") == 0;
+    if (!login && o->token_file) {
+        load_token(o);
+        if (o->token[0]) {
+            /* judged here by its exp claim against our clock, with a minute to spare */
+            utm_client_t *probe = c;
+            if (utm_auth_set_token(probe, o->token) == UTM_OK &&
+                utm_auth_expires(probe) > (int64_t)time(NULL) + 60)
+                o->token_valid = 1;
+            utm_auth_clear(probe);
+        }
+    }
+    if (o->have_api_key) return utm_auth_use_internal_key(c, o->api_key);
+    if (o->have_bearer) return utm_auth_use_bearer(c, o->bearer);
+    if (o->user && o->have_password) {
+        rc = utm_auth_use_password(c, o->user, o->password, o->remember);
+        if (rc == UTM_OK && o->token_valid) rc = utm_auth_set_token(c, o->token);
+        return rc;
+    }
+    if (o->token_valid && !login) return utm_auth_set_token(c, o->token);
+    if (login) die_usage("login needs --user and a password (--password-file or UTMSTACK_PASSWORD)", NULL);
+    die_usage("no credentials: --user with a password, --api-key-file, --bearer-file or a valid --token-file", NULL);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static utm_client_t client;
+    static cli_t o;
+    utm_posix_t net;
+    utm_config_t cfg;
+    int rc, code;
+    memset(&net, 0, sizeof net);
+    o.page = 1;
+    o.size = 20;
+    o.top = 10000;
+    parse_args(&o, argc, argv);
+    if (strcmp(o.command, "login") && strcmp(o.command, "search") && strcmp(o.command, "get") &&
+        strcmp(o.command, "post") && strcmp(o.command, "put") && strcmp(o.command, "delete"))
+        die_usage("unknown command", o.command);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.url = o.url;
+    cfg.servername = o.servername;
+    cfg.ca_file = o.ca;
+    cfg.insecure = o.insecure;
+    cfg.port = utm_posix_port();
+    cfg.port_ctx = &net;
+    cfg.log_fn = log_cb;
+    cfg.log_level = o.verbose ? UTM_LOG_DEBUG : UTM_LOG_WARN;
+    cfg.tfa_fn = tfa_cb;
+    if (o.timeout_ms) {
+        cfg.request_timeout_ms = (uint32_t)o.timeout_ms;
+        cfg.io_timeout_ms = (uint32_t)o.timeout_ms;
+        cfg.connect_timeout_ms = (uint32_t)o.timeout_ms;
+    }
+    if (o.insecure) fputs("utmstack: warning: --insecure: the server certificate is not checked\n", stderr);
+    rc = utm_client_init(&client, &cfg);
+    if (rc) {
+        code = fail(&client, rc, "setup");
+        utm_client_free(&client);
+        return rc == UTM_ERR_URL || rc == UTM_ERR_ARG ? EX_USAGE : code;
+    }
+    rc = setup_auth(&client, &o);
+    if (rc) {
+        code = fail(&client, rc, "credentials");
+        utm_client_free(&client);
+        return EX_USAGE;
+    }
+    if (!strcmp(o.command, "login")) code = cmd_login(&client, &o);
+    else if (!strcmp(o.command, "search")) code = cmd_search(&client, &o);
+    else if (!strcmp(o.command, "get")) code = cmd_http(&client, &o, "GET");
+    else if (!strcmp(o.command, "delete")) code = cmd_http(&client, &o, "DELETE");
+    else if (!strcmp(o.command, "post")) code = cmd_http(&client, &o, "POST");
+    else code = cmd_http(&client, &o, "PUT");
+    /* a renewed token goes back to the cache */
+    if (strcmp(o.command, "login") != 0 && o.token_file && utm_auth_token(&client) &&
+        o.user && o.have_password && strcmp(utm_auth_token(&client), o.token) != 0)
+        save_token(&o, utm_auth_token(&client));
+    utm_client_free(&client);
+    wipe(&o, sizeof o);
+    if (fflush(stdout) != 0 && code == EX_OK) code = EX_NET;
+    return code;
+}

@@ -1,0 +1,1434 @@
+#define _GNU_SOURCE 1 /* memmem */
+/* Unit tests: no network. Every byte comes from the fake port in tests/fake.h.
+ * Built with tiny limits (see TINY in the Makefile) so the limit paths run. */
+#define UTMSTACK_IMPLEMENTATION
+#include "utmstack.h"
+#include "check.h"
+#include "fake.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static utm_client_t C;
+static fake_t F;
+static char logbuf[1 << 16];
+static size_t loglen;
+
+static void log_capture(void *user, int level, const char *msg)
+{
+    size_t n = strlen(msg);
+    (void)user;
+    (void)level;
+    if (n + 2 < sizeof logbuf - loglen) {
+        memcpy(logbuf + loglen, msg, n);
+        loglen += n;
+        logbuf[loglen++] = '\n';
+        logbuf[loglen] = 0;
+    }
+}
+
+static int client_with(const char *url, int log_level)
+{
+    utm_config_t cfg;
+    utm_client_free(&C);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.url = url;
+    cfg.port = &fake_port;
+    cfg.port_ctx = &F;
+    cfg.log_fn = log_capture;
+    cfg.log_level = log_level;
+    loglen = 0;
+    logbuf[0] = 0;
+    return utm_client_init(&C, &cfg);
+}
+
+static int client(void) { return client_with("http://utm.test:8080", UTM_LOG_WARN); }
+
+/* GET path without credentials; the body into buf. */
+static int get(const char *path, char *buf, size_t size, utm_response_t *resp)
+{
+    utm_request_t q;
+    memset(&q, 0, sizeof q);
+    q.path = path;
+    q.body_buf = buf;
+    q.body_size = size;
+    q.flags = UTM_REQ_NO_AUTH;
+    return utm_request(&C, &q, resp);
+}
+
+static int get_status(const char *script)
+{
+    char body[600];
+    utm_response_t r;
+    int rc;
+    fake_reset(&F, script);
+    client();
+    rc = get("/x", body, sizeof body, &r);
+    return rc ? rc : r.status;
+}
+
+/* ---- base64url, for making tokens ---- */
+static void b64url(const char *in, size_t n, char *out)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t i;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (i = 0; i < n; i++) {
+        acc = (acc << 8) | (unsigned char)in[i];
+        bits += 8;
+        while (bits >= 6) { bits -= 6; *out++ = a[(acc >> bits) & 63]; }
+    }
+    if (bits) *out++ = a[(acc << (6 - bits)) & 63];
+    *out = 0;
+}
+
+static const char *make_jwt(const char *sub, long long exp, int authenticated)
+{
+    static char tok[2][800];
+    static int which;
+    char payload[300], part[500];
+    char *t = tok[which ^= 1];
+    snprintf(payload, sizeof payload, "{\"sub\":\"%s\",\"auth\":\"ROLE_ADMIN\",\"authenticated\":%s,\"exp\":%lld}", sub,
+             authenticated ? "true" : "false", exp);
+    b64url("{\"alg\":\"HS512\"}", 15, t);
+    strcat(t, ".");
+    b64url(payload, strlen(payload), part);
+    strcat(t, part);
+    strcat(t, ".c2lnbmF0dXJl");
+    return t;
+}
+
+static const char *http_json(int status, const char *extra_headers, const char *body)
+{
+    static char buf[4][2048];
+    static int which;
+    char *b = buf[which = (which + 1) & 3];
+    snprintf(b, sizeof buf[0], "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n%sContent-Length: %u\r\n\r\n%s\x1e", status,
+             extra_headers ? extra_headers : "", (unsigned)strlen(body), body);
+    return b;
+}
+
+static const char *login_answer(const char *token, int authenticated)
+{
+    static char body[1200];
+    snprintf(body, sizeof body, "{\"id_token\":\"%s\",\"authenticated\":%s}", token, authenticated ? "true" : "false");
+    return http_json(200, "Date: Sat, 01 Jan 2000 00:00:00 GMT\r\n", body);
+}
+#define Y2K 946684800LL
+
+/* ======================================================================== */
+
+static void test_strerror_and_version(void)
+{
+    static const int codes[] = { UTM_OK, UTM_TFA_REQUIRED, UTM_ERR_ARG, UTM_ERR_TLS_VERIFY, UTM_ERR_HTTP_CHUNK, UTM_ERR_FILTER };
+    size_t i;
+    for (i = 0; i < sizeof codes / sizeof codes[0]; i++) CHECK(strcmp(utm_strerror(codes[i]), "unknown error") != 0);
+    CHECK_STR(utm_strerror(-9998), "unknown error");
+    CHECK_STR(utm_strerror(UTM_ERR_LOCKED), "login locked: too many failures from this address (423)");
+    CHECK_STR(utm_version(), UTMSTACK_VERSION_STRING);
+    CHECK_INT(UTMSTACK_VERSION, UTMSTACK_VERSION_MAJOR * 10000 + UTMSTACK_VERSION_MINOR * 100 + UTMSTACK_VERSION_PATCH);
+    CHECK_INT(utm_status_error(200), UTM_OK);
+    CHECK_INT(utm_status_error(401), UTM_ERR_AUTH);
+    CHECK_INT(utm_status_error(403), UTM_ERR_FORBIDDEN);
+    CHECK_INT(utm_status_error(423), UTM_ERR_LOCKED);
+    CHECK_INT(utm_status_error(400), UTM_ERR_BAD_REQUEST);
+    CHECK_INT(utm_status_error(503), UTM_ERR_SERVER);
+    CHECK_INT(utm_status_error(404), UTM_ERR_HTTP_STATUS);
+}
+
+static void test_urls(void)
+{
+    static const char *bad[] = { "ftp://x", "https://", "https://:443", "https://h:0", "https://h:65536", "https://h:12a",
+                                 "https://user@h", "https://h?x=1", "https://[::1", "https://h/a?b", "h:443", NULL };
+    int i;
+    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    CHECK_INT(client_with("https://utm.example.com", 0), UTM_OK); /* the system CA bundle */
+    for (i = 0; bad[i]; i++) {
+        int rc = client_with(bad[i], 0);
+        if (rc != UTM_ERR_URL) fprintf(stderr, "  url %s -> %d\n", bad[i], rc);
+        CHECK_INT(rc, UTM_ERR_URL);
+        CHECK_INT(utm_request(&C, NULL, NULL), UTM_ERR_STATE); /* a failed init leaves it unusable, not unsafe */
+    }
+    CHECK_INT(client_with("http://[::1]:8080/utm/", 0), UTM_OK);
+    CHECK_INT(get_status("HTTP/1.1 204 No Content\r\n\r\n"), 204);
+    fake_reset(&F, "HTTP/1.1 204 No Content\r\n\r\n");
+    client_with("http://[::1]:8080/utm/", 0);
+    get("/api/ping", NULL, 0, NULL);
+    CHECK(fake_sent_count(&F, "GET /utm/api/ping HTTP/1.1\r\nHost: [::1]:8080\r\n") == 1);
+    fake_reset(&F, "HTTP/1.1 204 No Content\r\n\r\n");
+    client_with("HTTP://Utm.Test", 0);
+    get("/p", NULL, 0, NULL);
+    CHECK(fake_sent_count(&F, "Host: Utm.Test\r\n") == 1);
+}
+
+static void test_request_bytes(void)
+{
+    utm_request_t q;
+    utm_response_t r;
+    utm_param_t p[3] = { { "indexPattern", "alert-*" }, { "q", "a b&c=d+e/é" }, { "skip", NULL } };
+    fake_reset(&F, http_json(200, NULL, "{}"));
+    client();
+    CHECK_INT(utm_auth_use_internal_key(&C, "k3y"), UTM_OK);
+    memset(&q, 0, sizeof q);
+    q.method = "POST";
+    q.path = "/api/x";
+    q.query = p;
+    q.query_count = 3;
+    q.body = "[1,2]";
+    q.body_len = 5;
+    CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+    CHECK_INT(r.status, 200);
+    F.sent[F.sent_len] = 0;
+    CHECK_STR(F.sent, "POST /api/x?indexPattern=alert-*&q=a%20b%26c%3Dd%2Be/%C3%A9 HTTP/1.1\r\n"
+                      "Host: utm.test:8080\r\nUser-Agent: utmstack/" UTMSTACK_VERSION_STRING "\r\n"
+                      "Accept: application/json, text/plain, */*\r\nUtm-Internal-Key: k3y\r\n"
+                      "Content-Type: application/json\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\n[1,2]");
+    /* bearer mode, default port, GET without body */
+    fake_reset(&F, http_json(200, NULL, "{}"));
+    client_with("http://utm.test", 0);
+    utm_auth_use_bearer(&C, "v11-api-key");
+    memset(&q, 0, sizeof q);
+    q.path = "/api/account?x=1";
+    CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+    F.sent[F.sent_len] = 0;
+    CHECK(strstr(F.sent, "GET /api/account?x=1 HTTP/1.1\r\nHost: utm.test\r\n") == F.sent);
+    CHECK(strstr(F.sent, "Authorization: Bearer v11-api-key\r\n") != NULL);
+    CHECK(strstr(F.sent, "Content-Length") == NULL);
+    /* a path with a control character or a method that is no token is refused */
+    q.path = "/a\r\nX: y";
+    CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_ARG);
+    q.path = "/a";
+    q.method = "GE T";
+    CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_ARG);
+    /* a body larger than the buffer goes out whole */
+    {
+        static char big[3000];
+        memset(big, 'x', sizeof big);
+        fake_reset(&F, http_json(200, NULL, "{}"));
+        client();
+        memset(&q, 0, sizeof q);
+        q.method = "PUT";
+        q.path = "/big";
+        q.body = big;
+        q.body_len = sizeof big;
+        q.flags = UTM_REQ_NO_AUTH;
+        CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+        CHECK(F.sent_len > sizeof big && memcmp(F.sent + F.sent_len - sizeof big, big, sizeof big) == 0);
+        CHECK_INT(fake_sent_count(&F, "Content-Length: 3000\r\n"), 1);
+    }
+}
+
+typedef struct pieces { char data[4096]; size_t len, max_piece; int calls; } pieces_t;
+
+static int collect(void *user, const char *data, size_t len)
+{
+    pieces_t *p = (pieces_t *)user;
+    if (len > p->max_piece) p->max_piece = len;
+    if (p->len + len < sizeof p->data) memcpy(p->data + p->len, data, len);
+    p->len += len;
+    p->calls++;
+    return 0;
+}
+
+/* The response parsed with every first-recv split and byte by byte. */
+static void check_all_splits(const char *resp, const char *want_body, int want_status)
+{
+    size_t len = strlen(resp), split;
+    int bad = 0;
+    for (split = 0; split <= len; split++) {
+        int mode;
+        for (mode = 0; mode < 2; mode++) {
+            utm_request_t q;
+            utm_response_t r;
+            pieces_t p;
+            int rc;
+            fake_reset(&F, resp);
+            if (mode == 0) F.first_piece = split ? split : 1;
+            else F.piece = split ? split : 1;
+            if (mode == 1 && split > 3) continue;
+            client();
+            memset(&q, 0, sizeof q);
+            memset(&p, 0, sizeof p);
+            q.path = "/";
+            q.flags = UTM_REQ_NO_AUTH;
+            q.on_body = collect;
+            q.user = &p;
+            rc = utm_request(&C, &q, &r);
+            if (rc != UTM_OK || r.status != want_status || p.len != strlen(want_body) ||
+                memcmp(p.data, want_body, p.len) != 0 || p.max_piece > UTMSTACK_BUF_SIZE) {
+                if (!bad++) fprintf(stderr, "  split %u mode %d: rc %d status %d body %u\n", (unsigned)split, mode, rc, r.status, (unsigned)p.len);
+            }
+        }
+    }
+    CHECK_INT(bad, 0);
+}
+
+static void test_content_length_splits(void)
+{
+    check_all_splits("HTTP/1.1 200 OK\r\nContent-Length: 11\r\nX-A: b\r\n\r\nhello world", "hello world", 200);
+    check_all_splits("HTTP/1.1 404 Not Found\r\ncontent-length:3\r\n\r\nabc", "abc", 404);
+    check_all_splits("HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok", "ok", 200);        /* no reason phrase */
+    check_all_splits("HTTP/1.1 200 OK\nContent-Length: 2\n\nok", "ok", 200);           /* bare LF */
+    check_all_splits("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nfiver", "fiver", 200);
+}
+
+static void test_chunked_splits(void)
+{
+    check_all_splits("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n",
+                     "hello world", 200);
+    check_all_splits("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\nA \t;a=\"b\"\r\n0123456789\r\n0\r\nX-T: 1\r\nY: 2\r\n\r\n",
+                     "0123456789", 200);
+    check_all_splits("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "", 200);
+    check_all_splits("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\n", "abc", 200);
+}
+
+static void test_body_pieces_bounded(void)
+{
+    static char resp[5000];
+    pieces_t p;
+    utm_request_t q;
+    utm_response_t r;
+    int i;
+    strcpy(resp, "HTTP/1.1 200 OK\r\nContent-Length: 4000\r\n\r\n");
+    for (i = 0; i < 4000; i++) strcat(resp, "z");
+    fake_reset(&F, resp);
+    client();
+    memset(&q, 0, sizeof q);
+    memset(&p, 0, sizeof p);
+    q.path = "/";
+    q.flags = UTM_REQ_NO_AUTH;
+    q.on_body = collect;
+    q.user = &p;
+    CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+    CHECK_INT(p.len, 4000);
+    CHECK(p.max_piece <= UTMSTACK_BUF_SIZE);
+    CHECK(p.calls >= 8);
+}
+
+static void test_no_body_cases(void)
+{
+    CHECK_INT(get_status("HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n"), 204);
+    CHECK_INT(get_status("HTTP/1.1 304 Not Modified\r\n\r\n"), 304);
+    /* read until close */
+    check_all_splits("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end", "until the end", 200);
+    check_all_splits("HTTP/1.0 200 OK\r\n\r\nold", "old", 200);
+    /* 1xx first */
+    check_all_splits("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: x\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\n!",
+                     "!", 201);
+    /* HEAD: Content-Length without a body */
+    {
+        utm_request_t q;
+        utm_response_t r;
+        fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n\x1eHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx");
+        client();
+        memset(&q, 0, sizeof q);
+        q.method = "HEAD";
+        q.path = "/";
+        q.flags = UTM_REQ_NO_AUTH;
+        CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+        CHECK_INT(r.content_length, 100);
+        CHECK_INT(r.body_bytes, 0);
+        q.method = "GET";
+        CHECK_INT(utm_request(&C, &q, &r), UTM_OK); /* same connection: the HEAD left no bytes behind */
+        CHECK_INT(r.body_bytes, 1);
+        CHECK_INT(F.conn, 1);
+    }
+}
+
+static void test_malformed(void)
+{
+    static const char *status_lines[] = { "HTTP/1.1 2OO OK\r\n\r\n", "HTTP/2 200 OK\r\n\r\n", "ICY 200 OK\r\n\r\n",
+                                          "HTTP/1.1 200OK\r\n\r\n", "HTTP/1.1 99 Low\r\n\r\n", "HTTP/1.1 600 High\r\n\r\n",
+                                          "HTTP/1.1  200 OK\r\n\r\n", "http/1.1 200 OK\r\n\r\n", "HTTP/1.1 200 O\x01K\r\n\r\n", NULL };
+    static const char *headers[] = { "HTTP/1.1 200 OK\r\nNo colon here\r\n\r\n", "HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
+                                     "HTTP/1.1 200 OK\r\n: empty name\r\n\r\n", "HTTP/1.1 200 OK\r\nName : x\r\n\r\n",
+                                     "HTTP/1.1 200 OK\r\nX: a\x01" "b\r\n\r\n", "HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n", NULL };
+    int i;
+    for (i = 0; status_lines[i]; i++) CHECK_INT(get_status(status_lines[i]), UTM_ERR_HTTP_STATUS_LINE);
+    for (i = 0; headers[i]; i++) CHECK_INT(get_status(headers[i]), UTM_ERR_HTTP_HEADER);
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"), UTM_ERR_HTTP_CONTENT_LENGTH);
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\nhello!"), UTM_ERR_HTTP_CONTENT_LENGTH);
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello"), UTM_ERR_HTTP_CONTENT_LENGTH);
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n"), UTM_ERR_HTTP_CONTENT_LENGTH);
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n"), UTM_ERR_HTTP_CONTENT_LENGTH);
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"), UTM_ERR_HTTP_TRANSFER_ENCODING);
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n"), UTM_ERR_HTTP_TRANSFER_ENCODING);
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"), UTM_ERR_HTTP_CHUNK);
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\n"), UTM_ERR_HTTP_CHUNK);
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff1\r\nx\r\n0\r\n\r\n"), UTM_ERR_HTTP_CHUNK);
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n0\r\n\r\n"), UTM_ERR_HTTP_CHUNK);
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1 x\r\na\r\n0\r\n\r\n"), UTM_ERR_HTTP_CHUNK);
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\na\r\n0\r\n\r\n"), UTM_ERR_HTTP_CHUNK);
+    CHECK_INT(get_status("HTTP/1.1 101 Switching Protocols\r\n\r\n"), UTM_ERR_HTTP_STATUS);
+    /* TE and CL together: chunked wins (RFC 9112 6.3) */
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"), 200);
+    /* obsolete line folding is joined */
+    {
+        char body[64];
+        utm_response_t r;
+        fake_reset(&F, "HTTP/1.1 500 E\r\nX-UtmStack-error: first\r\n  second\r\n\tthird\r\nContent-Length: 0\r\n\r\n");
+        client();
+        CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+        CHECK_STR(r.error, "first    second  \tthird"); /* each fold became spaces */
+    }
+}
+
+static void test_limits(void)
+{
+    static char resp[8000];
+    int i;
+    /* a line longer than the buffer */
+    strcpy(resp, "HTTP/1.1 200 OK\r\nX-Long: ");
+    for (i = 0; i < 600; i++) strcat(resp, "a");
+    strcat(resp, "\r\nContent-Length: 0\r\n\r\n");
+    CHECK_INT(get_status(resp), UTM_ERR_HTTP_LINE_TOO_LONG);
+    /* a status line longer than the buffer */
+    strcpy(resp, "HTTP/1.1 200 ");
+    for (i = 0; i < 600; i++) strcat(resp, "b");
+    strcat(resp, "\r\n\r\n");
+    CHECK_INT(get_status(resp), UTM_ERR_HTTP_STATUS_LINE);
+    /* more header lines than UTMSTACK_MAX_HEADERS (16) */
+    strcpy(resp, "HTTP/1.1 200 OK\r\n");
+    for (i = 0; i < 17; i++) strcat(resp, "X: 1\r\n");
+    strcat(resp, "\r\n");
+    CHECK_INT(get_status(resp), UTM_ERR_HTTP_TOO_MANY_HEADERS);
+    strcpy(resp, "HTTP/1.1 200 OK\r\n");
+    for (i = 0; i < 15; i++) strcat(resp, "X: 1\r\n");
+    strcat(resp, "Content-Length: 0\r\n\r\n");
+    CHECK_INT(get_status(resp), 200);
+    /* more header bytes than UTMSTACK_MAX_HEADER_BYTES (2048) in few lines */
+    strcpy(resp, "HTTP/1.1 200 OK\r\n");
+    for (i = 0; i < 6; i++) {
+        int k;
+        strcat(resp, "X: ");
+        for (k = 0; k < 400; k++) strcat(resp, "v");
+        strcat(resp, "\r\n");
+    }
+    strcat(resp, "\r\n");
+    CHECK_INT(get_status(resp), UTM_ERR_HTTP_HEADERS_TOO_LARGE);
+    /* trailers count against the same limit */
+    strcpy(resp, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n");
+    for (i = 0; i < 20; i++) strcat(resp, "T: 1\r\n");
+    strcat(resp, "\r\n");
+    CHECK_INT(get_status(resp), UTM_ERR_HTTP_TOO_MANY_HEADERS);
+    /* the body buffer */
+    {
+        char small[4];
+        utm_response_t r;
+        fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789");
+        fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        client();
+        CHECK_INT(get("/", small, sizeof small, &r), UTM_ERR_HTTP_BODY_TOO_LARGE);
+        CHECK_INT(get("/", small, sizeof small, &r), UTM_OK); /* usable after */
+        CHECK_STR(small, "ok");
+        CHECK_INT(F.conn, 2);
+    }
+}
+
+static void test_keep_alive(void)
+{
+    char body[32];
+    utm_response_t r;
+    utm_stats_t st;
+    const char *two = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na\x1eHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nb\r\n0\r\n\r\n";
+    fake_reset(&F, two);
+    client();
+    CHECK_INT(get("/1", body, sizeof body, &r), UTM_OK);
+    CHECK_STR(body, "a");
+    CHECK_INT(get("/2", body, sizeof body, &r), UTM_OK);
+    CHECK_STR(body, "b");
+    CHECK_INT(F.conn, 1);
+    utm_client_stats(&C, &st);
+    CHECK_INT(st.connects, 1);
+    CHECK_INT(st.requests, 2);
+    /* Connection: close, and HTTP/1.0 without keep-alive, end the connection */
+    fake_reset(&F, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\na");
+    fake_script(&F, 1, "HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nb");
+    fake_script(&F, 2, "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\nc\x1eHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nd");
+    client();
+    CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+    CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+    CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+    CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+    CHECK_STR(body, "d");
+    CHECK_INT(F.conn, 3);
+    /* bytes beyond the response: the connection is not trusted again */
+    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naXYZ");
+    fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
+    client();
+    CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+    CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+    CHECK_STR(body, "b");
+    CHECK_INT(F.conn, 2);
+}
+
+static void test_retry(void)
+{
+    char body[32];
+    utm_response_t r;
+    utm_request_t q;
+    utm_stats_t st;
+    /* the server closed the kept-alive connection: one transparent retry */
+    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na");
+    fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
+    client();
+    CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+    CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+    CHECK_STR(body, "b");
+    utm_client_stats(&C, &st);
+    CHECK_INT(st.retries, 1);
+    CHECK_INT(st.connects, 2);
+    /* a reset counts too */
+    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na");
+    F.end_code[0] = UTM_ERR_NET;
+    fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
+    client();
+    CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+    CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+    /* POST without the retry flag: not sent twice */
+    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na");
+    fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
+    client();
+    memset(&q, 0, sizeof q);
+    q.method = "POST";
+    q.path = "/p";
+    q.flags = UTM_REQ_NO_AUTH;
+    CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+    CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_CLOSED);
+    CHECK_INT(fake_sent_count(&F, "POST /p"), 2);
+    CHECK_INT(utm_request(&C, &q, &r), UTM_OK); /* fresh connection */
+    /* a fresh connection that fails is not retried; nor one that sent bytes */
+    fake_reset(&F, "");
+    fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
+    client();
+    CHECK_INT(get("/", body, sizeof body, &r), UTM_ERR_CLOSED);
+    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na\x1eHTTP/1.1 20");
+    fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
+    client();
+    CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+    CHECK_INT(get("/", body, sizeof body, &r), UTM_ERR_CLOSED);
+    CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+    CHECK_STR(body, "b");
+}
+
+static void test_truncation_and_timeouts(void)
+{
+    static const char *cuts[] = { "HTTP/1.1 20", "HTTP/1.1 200 OK\r\nContent-Le", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+                                  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+                                  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n", NULL };
+    char body[32];
+    utm_response_t r;
+    int i;
+    for (i = 0; cuts[i]; i++) {
+        fake_reset(&F, cuts[i]);
+        fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        client();
+        CHECK_INT(get("/", body, sizeof body, &r), UTM_ERR_CLOSED);
+        CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+        CHECK_STR(body, "ok");
+        fake_reset(&F, cuts[i]);
+        F.end_code[0] = UTM_ERR_TIMEOUT; /* a stall instead of a close */
+        fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        client();
+        CHECK_INT(get("/", body, sizeof body, &r), UTM_ERR_TIMEOUT);
+        CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+    }
+    /* the request deadline: a trickle that never ends is cut off */
+    {
+        static char slow[4000];
+        utm_config_t cfg;
+        strcpy(slow, "HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n");
+        memset(slow + strlen(slow), 'x', 2000);
+        fake_reset(&F, slow);
+        F.piece = 1;
+        F.tick = 100; /* 100 ms per byte */
+        utm_client_free(&C);
+        memset(&cfg, 0, sizeof cfg);
+        cfg.url = "http://utm.test";
+        cfg.port = &fake_port;
+        cfg.port_ctx = &F;
+        cfg.request_timeout_ms = 5000;
+        CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
+        CHECK_INT(get("/", NULL, 0, &r), UTM_ERR_TIMEOUT);
+        CHECK(F.now - 1000 <= 5200);
+        CHECK(F.last_timeout <= 5000);
+    }
+    /* connect errors pass through */
+    fake_reset(&F, NULL);
+    F.connect_error = UTM_ERR_DNS;
+    client();
+    CHECK_INT(get("/", body, sizeof body, &r), UTM_ERR_DNS);
+    CHECK(strstr(utm_last_error(&C), "utm.test") != NULL);
+    F.connect_error = 0;
+    fake_script(&F, 0, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+}
+
+/* ---- JSON ---- */
+static void test_json_reads(void)
+{
+    static const char js[] = "{\"a\":{\"b\":[10,-2.5e1,true,null,\"x\\\"y\\\\z\\/\\u00e9\\ud83d\\udd12\\n\"]},"
+                             "\"source.ip\":\"1.2.3.4\",\"big\":9223372036854775807,\"neg\":-9223372036854775808,"
+                             "\"over\":9223372036854775808,\"e\":{},\"k\":\"v\"}";
+    utm_json_token_t tok[64];
+    utm_json_t j;
+    char s[64];
+    int64_t i;
+    double d;
+    int b, at, n;
+    CHECK_INT(utm_json_parse(&j, js, strlen(js), tok, 64), UTM_OK);
+    CHECK_INT(utm_json_type(&j, 0), UTM_JSON_OBJECT);
+    CHECK_INT(utm_json_count(&j, 0), 7);
+    at = utm_json_find(&j, 0, "a.b.0");
+    CHECK_INT(utm_json_int(&j, at, &i), UTM_OK);
+    CHECK_INT(i, 10);
+    at = utm_json_find(&j, 0, "a.b.1");
+    CHECK_INT(utm_json_int(&j, at, &i), UTM_ERR_JSON_TYPE);
+    CHECK_INT(utm_json_double(&j, at, &d), UTM_OK);
+    CHECK(d == -25.0);
+    CHECK_INT(utm_json_bool(&j, utm_json_find(&j, 0, "a.b.2"), &b), UTM_OK);
+    CHECK_INT(b, 1);
+    CHECK_INT(utm_json_type(&j, utm_json_find(&j, 0, "a.b.3")), UTM_JSON_NULL);
+    n = utm_json_string(&j, utm_json_find(&j, 0, "a.b.4"), s, sizeof s);
+    CHECK_STR(s, "x\"y\\z/\xc3\xa9\xf0\x9f\x94\x92\n");
+    CHECK_INT(n, (int)strlen("x\"y\\z/\xc3\xa9\xf0\x9f\x94\x92\n"));
+    CHECK_INT(utm_json_string(&j, utm_json_find(&j, 0, "a.b.4"), s, 5), UTM_ERR_TOO_LONG);
+    CHECK_INT(utm_json_find(&j, 0, "a.b.5"), UTM_ERR_NOT_FOUND);
+    CHECK_INT(utm_json_find(&j, 0, "a.c"), UTM_ERR_NOT_FOUND);
+    CHECK_INT(utm_json_find(&j, 0, "k.x"), UTM_ERR_NOT_FOUND);
+    /* a key with a dot is found by walking the object's members */
+    CHECK_INT(utm_json_find(&j, 0, "source.ip"), UTM_ERR_NOT_FOUND);
+    at = utm_json_child(&j, 0);
+    n = 0;
+    while (at >= 0) {
+        if (utm_json_eq(&j, at, "source.ip")) { n = 1; CHECK_INT(utm_json_string(&j, at + 1, s, sizeof s), 7); }
+        at = utm_json_next(&j, at + 1);
+    }
+    CHECK_INT(n, 1);
+    CHECK_INT(utm_json_int(&j, utm_json_find(&j, 0, "big"), &i), UTM_OK);
+    CHECK(i == INT64_MAX);
+    CHECK_INT(utm_json_int(&j, utm_json_find(&j, 0, "neg"), &i), UTM_OK);
+    CHECK(i == INT64_MIN);
+    CHECK_INT(utm_json_int(&j, utm_json_find(&j, 0, "over"), &i), UTM_ERR_TOO_LONG);
+    CHECK_INT(utm_json_count(&j, utm_json_find(&j, 0, "e")), 0);
+    CHECK_INT(utm_json_string(&j, utm_json_find(&j, 0, "big"), s, sizeof s), UTM_ERR_JSON_TYPE);
+    CHECK_INT(utm_json_string(&j, 999, s, sizeof s), UTM_ERR_NOT_FOUND);
+    /* array iteration */
+    at = utm_json_find(&j, 0, "a.b");
+    CHECK_INT(utm_json_count(&j, at), 5);
+    n = 0;
+    for (at = utm_json_child(&j, at); at >= 0 && n < 10; at = utm_json_next(&j, at)) n++;
+    CHECK(n >= 5);
+}
+
+static void test_json_invalid(void)
+{
+    static const char *bad[] = { "", "{", "[1,2", "{\"a\":1}}", "1 2", "{} {}", "\"unterminated", "{\"a\":tru}", "[01x]",
+                                 "{\"a\":\"\\x\"}", NULL };
+    static const char *bad_strings[] = { "\"\\ud800\"", "\"\\udc00\"", "\"\\u12\"", "\"\\q\"", "\"\\ud83d\\u0041\"", NULL };
+    utm_json_token_t tok[8];
+    utm_json_t j;
+    char s[16];
+    int i;
+    for (i = 0; bad[i]; i++) {
+        int rc = utm_json_parse(&j, bad[i], strlen(bad[i]), tok, 8);
+        if (rc == UTM_OK) fprintf(stderr, "  accepted: %s\n", bad[i]);
+        CHECK(rc != UTM_OK);
+    }
+    for (i = 0; bad_strings[i]; i++) /* refused by jsmn, or by our unescape */
+        CHECK(utm_json_parse(&j, bad_strings[i], strlen(bad_strings[i]), tok, 8) != UTM_OK ||
+              utm_json_string(&j, 0, s, sizeof s) == UTM_ERR_JSON);
+    CHECK_INT(utm_json_parse(&j, "[1,2,3,4,5,6,7,8,9]", 19, tok, 8), UTM_ERR_JSON_TOKENS);
+    CHECK_INT(utm_json_parse(&j, " 42 ", 4, tok, 8), UTM_OK); /* a bare number is a document too */
+    CHECK_INT(utm_json_type(&j, 0), UTM_JSON_NUMBER);
+    CHECK_INT(utm_json_parse(&j, "-", 1, tok, 8), UTM_ERR_JSON);
+    CHECK_INT(utm_json_parse(&j, "[1e5,-0.5,true,false,null]", 26, tok, 8), UTM_OK);
+    CHECK_INT(utm_json_parse(&j, "[1.]", 4, tok, 8), UTM_ERR_JSON);
+    CHECK_INT(utm_json_parse(&j, "[nulll]", 7, tok, 8), UTM_ERR_JSON);
+}
+
+static void test_json_write(void)
+{
+    char out[64];
+    CHECK_INT(utm_json_write_string(out, sizeof out, "a\"b\\c\n\x01\x7f\xc3\xa9", 10), 20);
+    CHECK_STR(out, "\"a\\\"b\\\\c\\n\\u0001\x7f\xc3\xa9\"");
+    CHECK_INT(utm_json_write_string(out, sizeof out, "\xc3", 1), UTM_ERR_ARG);          /* truncated UTF-8 */
+    CHECK_INT(utm_json_write_string(out, sizeof out, "\xc0\xaf", 2), UTM_ERR_ARG);      /* overlong */
+    CHECK_INT(utm_json_write_string(out, sizeof out, "\xed\xa0\x80", 3), UTM_ERR_ARG);  /* surrogate */
+    CHECK_INT(utm_json_write_string(out, 4, "abcdef", 6), UTM_ERR_TOO_LONG);
+    CHECK_STR(out, "");
+    /* round trip through the reader, every byte value */
+    {
+        char in[128], w[1024], back[256];
+        utm_json_token_t tok[2];
+        utm_json_t j;
+        int i, n;
+        for (i = 0; i < 127; i++) in[i] = (char)(i + 1);
+        n = utm_json_write_string(w, sizeof w, in, 127);
+        CHECK(n > 0);
+        CHECK_INT(utm_json_parse(&j, w, (size_t)n, tok, 2), UTM_OK);
+        CHECK_INT(utm_json_string(&j, 0, back, sizeof back), 127);
+        CHECK(memcmp(in, back, 127) == 0);
+    }
+}
+
+/* ---- search: filters ---- */
+static void test_filters_all_operators(void)
+{
+    static const struct { utm_operator_t op; const char *json; } want[] = {
+        { UTM_OP_IS, "\"IS\",\"value\":2" }, { UTM_OP_IS_NOT, "\"IS_NOT\",\"value\":2" },
+        { UTM_OP_CONTAIN, "\"CONTAIN\",\"value\":2" }, { UTM_OP_DOES_NOT_CONTAIN, "\"DOES_NOT_CONTAIN\",\"value\":2" },
+        { UTM_OP_CONTAIN_ONE_OF, "\"CONTAIN_ONE_OF\",\"value\":2" },
+        { UTM_OP_DOES_NOT_CONTAIN_ONE_OF, "\"DOES_NOT_CONTAIN_ONE_OF\",\"value\":2" },
+        { UTM_OP_IS_IN_FIELDS, "\"IS_IN_FIELDS\",\"value\":2" }, { UTM_OP_IS_NOT_IN_FIELDS, "\"IS_NOT_IN_FIELDS\",\"value\":2" },
+        { UTM_OP_ENDS_WITH, "\"ENDS_WITH\",\"value\":2" }, { UTM_OP_NOT_ENDS_WITH, "\"NOT_ENDS_WITH\",\"value\":2" },
+        { UTM_OP_START_WITH, "\"START_WITH\",\"value\":2" }, { UTM_OP_NOT_START_WITH, "\"NOT_START_WITH\",\"value\":2" },
+        { UTM_OP_IS_GREATER_THAN, "\"IS_GREATER_THAN\",\"value\":2" },
+        { UTM_OP_IS_LESS_THAN_OR_EQUALS, "\"IS_LESS_THAN_OR_EQUALS\",\"value\":2" },
+    };
+    utm_filter_t f;
+    utm_value_t items[3];
+    char out[400], why[200], expect[200];
+    size_t i;
+    int n = 0;
+    for (i = 0; i < sizeof want / sizeof want[0]; i++) {
+        f.field = "status";
+        f.op = want[i].op;
+        f.value = utm_value_int(2);
+        CHECK(utm_search_body(&f, 1, out, sizeof out, why, sizeof why) > 0);
+        snprintf(expect, sizeof expect, "[{\"field\":\"status\",\"operator\":%s}]", want[i].json);
+        CHECK_STR(out, expect);
+        n++;
+    }
+    /* the list operators */
+    items[0] = utm_value_string("a\"b");
+    items[1] = utm_value_int(-7);
+    items[2] = utm_value_bool(1);
+    f.field = "tags";
+    f.op = UTM_OP_IS_ONE_OF;
+    f.value = utm_value_list(items, 3);
+    CHECK(utm_search_body(&f, 1, out, sizeof out, why, sizeof why) > 0);
+    CHECK_STR(out, "[{\"field\":\"tags\",\"operator\":\"IS_ONE_OF\",\"value\":[\"a\\\"b\",-7,true]}]");
+    f.op = UTM_OP_IS_NOT_ONE_OF;
+    CHECK(utm_search_body(&f, 1, out, sizeof out, why, sizeof why) > 0);
+    f.op = UTM_OP_IS_ONE_OF_TERMS;
+    CHECK(utm_search_body(&f, 1, out, sizeof out, why, sizeof why) > 0);
+    n += 3;
+    /* ranges: date math and ISO times */
+    items[0] = utm_value_string("now-7d");
+    items[1] = utm_value_string("2026-11-27T10:00:00Z");
+    f.field = "@timestamp";
+    f.op = UTM_OP_IS_BETWEEN;
+    f.value = utm_value_list(items, 2);
+    CHECK(utm_search_body(&f, 1, out, sizeof out, why, sizeof why) > 0);
+    CHECK_STR(out, "[{\"field\":\"@timestamp\",\"operator\":\"IS_BETWEEN\",\"value\":[\"now-7d\",\"2026-11-27T10:00:00Z\"]}]");
+    f.op = UTM_OP_IS_NOT_BETWEEN;
+    CHECK(utm_search_body(&f, 1, out, sizeof out, why, sizeof why) > 0);
+    n += 2;
+    /* EXIST takes no value */
+    f.field = "tags";
+    f.op = UTM_OP_EXIST;
+    memset(&f.value, 0, sizeof f.value);
+    CHECK(utm_search_body(&f, 1, out, sizeof out, why, sizeof why) > 0);
+    CHECK_STR(out, "[{\"field\":\"tags\",\"operator\":\"EXIST\"}]");
+    f.op = UTM_OP_DOES_NOT_EXIST;
+    CHECK(utm_search_body(&f, 1, out, sizeof out, why, sizeof why) > 0);
+    n += 2;
+    CHECK_INT(n, UTM_OP_COUNT);
+    /* doubles, JSON values */
+    f.field = "score";
+    f.op = UTM_OP_IS_GREATER_THAN;
+    f.value = utm_value_double(0.5);
+    CHECK(utm_search_body(&f, 1, out, sizeof out, why, sizeof why) > 0);
+    CHECK_STR(out, "[{\"field\":\"score\",\"operator\":\"IS_GREATER_THAN\",\"value\":0.5}]");
+    f.value = utm_value_json(" [1, \"x\" ,false] ");
+    f.op = UTM_OP_IS_ONE_OF;
+    CHECK(utm_search_body(&f, 1, out, sizeof out, why, sizeof why) > 0);
+    CHECK_STR(out, "[{\"field\":\"score\",\"operator\":\"IS_ONE_OF\",\"value\":[1, \"x\" ,false] }]");
+    CHECK_INT(utm_search_body(NULL, 0, out, sizeof out, why, sizeof why), 2);
+    CHECK_STR(out, "[]");
+    CHECK_STR(utm_operator_name(UTM_OP_IS_NOT_IN_FIELDS), "IS_NOT_IN_FIELDS");
+    CHECK_INT(utm_operator_from_name("EXIST", 5), UTM_OP_EXIST);
+    CHECK_INT(utm_operator_from_name("EXISTS", 6), UTM_OP_COUNT);
+}
+
+static void test_filters_rules(void)
+{
+    utm_filter_t f[2];
+    utm_value_t one[1], three[3];
+    char out[300], why[200];
+    one[0] = utm_value_int(1);
+    three[0] = three[1] = three[2] = utm_value_int(1);
+    f[0].field = "ok";
+    f[0].op = UTM_OP_IS;
+    f[0].value = utm_value_int(1);
+    f[1].field = "@timestamp";
+    f[1].op = UTM_OP_IS_BETWEEN;
+    f[1].value = utm_value_list(three, 3);
+    CHECK_INT(utm_search_body(f, 2, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+    CHECK_STR(why, "filter 2 (@timestamp IS_BETWEEN): needs a list of two values");
+    f[1].value = utm_value_string("now-7d");
+    CHECK_INT(utm_search_body(f, 2, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+    f[1].op = UTM_OP_IS_ONE_OF;
+    f[1].value = utm_value_list(one, 0);
+    CHECK_INT(utm_search_body(f, 2, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+    CHECK_STR(why, "filter 2 (@timestamp IS_ONE_OF): needs a list of values");
+    f[1].op = UTM_OP_EXIST;
+    f[1].value = utm_value_int(1);
+    CHECK_INT(utm_search_body(f, 2, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+    CHECK_STR(why, "filter 2 (@timestamp EXIST): takes no value");
+    f[1].op = UTM_OP_IS;
+    memset(&f[1].value, 0, sizeof f[1].value);
+    CHECK_INT(utm_search_body(f, 2, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+    CHECK_STR(why, "filter 2 (@timestamp IS): needs a value");
+    f[1].field = "";
+    f[1].value = utm_value_int(1);
+    CHECK_INT(utm_search_body(f, 2, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+    CHECK_STR(why, "filter 2 ( IS): needs a field");
+    f[1].field = NULL;
+    f[1].op = UTM_OP_IS_IN_FIELDS; /* the one that needs no field */
+    CHECK(utm_search_body(f, 2, out, sizeof out, why, sizeof why) > 0);
+    memset(&f[1].value, 0, sizeof f[1].value);
+    CHECK_INT(utm_search_body(f, 2, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+    f[1].field = "x";
+    f[1].op = UTM_OP_IS;
+    f[1].value = utm_value_json("{\"a\":1}");
+    CHECK_INT(utm_search_body(f, 2, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+    f[1].value = utm_value_json("[[1]]");
+    CHECK_INT(utm_search_body(f, 2, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+    f[1].value = utm_value_json("nul");
+    CHECK_INT(utm_search_body(f, 2, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+    f[1].value = utm_value_double(1.0 / 0.0 * 0.0 + 1e308 * 10);
+    CHECK_INT(utm_search_body(f, 2, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+    f[1].value = utm_value_string("\xff");
+    CHECK_INT(utm_search_body(f, 2, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+    f[1].op = (utm_operator_t)99;
+    f[1].value = utm_value_int(1);
+    CHECK_INT(utm_search_body(f, 2, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+    CHECK_STR(why, "filter 2 (x ?): unknown operator");
+}
+
+/* ---- search: streaming ---- */
+typedef struct docs { int n; char ids[64][24]; int stop_after; } docs_t;
+
+static int on_doc(void *user, const utm_json_t *doc, uint64_t index)
+{
+    docs_t *d = (docs_t *)user;
+    if (d->n < 64) {
+        int at = utm_json_find(doc, 0, "id");
+        if (utm_json_string(doc, at, d->ids[d->n], sizeof d->ids[0]) < 0) {
+            size_t n;
+            const char *raw = utm_json_raw(doc, 0, &n);
+            if (n > 20) n = 20;
+            memcpy(d->ids[d->n], raw, n);
+            d->ids[d->n][n] = 0;
+        }
+    }
+    CHECK_INT(index, d->n);
+    d->n++;
+    return d->stop_after && d->n >= d->stop_after;
+}
+
+static int run_search(const char *resp, size_t first_piece, size_t piece, int flags, docs_t *d, utm_search_result_t *r)
+{
+    utm_search_t s;
+    fake_reset(&F, resp);
+    F.first_piece = first_piece;
+    F.piece = piece;
+    client();
+    utm_auth_use_internal_key(&C, "k");
+    memset(&s, 0, sizeof s);
+    memset(d, 0, sizeof *d);
+    s.index_pattern = "alert-*";
+    s.on_doc = on_doc;
+    s.user = d;
+    s.flags = flags;
+    return utm_search(&C, &s, r);
+}
+
+static const char *chunked_of(const char *body, size_t chunk)
+{
+    static char out[8192];
+    size_t n = strlen(body), i;
+    strcpy(out, "HTTP/1.1 200 OK\r\nX-Total-Count: 3\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (i = 0; i < n; i += chunk) {
+        size_t k = n - i < chunk ? n - i : chunk;
+        sprintf(out + strlen(out), "%x\r\n", (unsigned)k);
+        strncat(out, body + i, k);
+        strcat(out, "\r\n");
+    }
+    strcat(out, "0\r\n\r\n");
+    return out;
+}
+
+static void test_split_documents(void)
+{
+    static const char body[] = " [ {\"id\":\"a\",\"s\":\"}]\\\"[{\",\"n\":[1,{\"x\":[]}]} ,\n{\"id\":\"b\",\"e\":\"\\\\\"},"
+                               "{\"id\":\"c\\u00e9\",\"t\":\"caf\xc3\xa9 \xe2\x9c\x93\"}] ";
+    utm_search_result_t r;
+    docs_t d;
+    size_t chunk, split;
+    int bad = 0;
+    /* every chunk size, and every first-recv split of the chunked stream */
+    for (chunk = 1; chunk <= sizeof body; chunk++) {
+        const char *resp = chunked_of(body, chunk);
+        int rc = run_search(resp, 0, 0, 0, &d, &r);
+        if (rc || d.n != 3 || strcmp(d.ids[0], "a") || strcmp(d.ids[1], "b") || strcmp(d.ids[2], "c\xc3\xa9") || r.total != 3) {
+            if (!bad++) fprintf(stderr, "  chunk %u: rc %d docs %d\n", (unsigned)chunk, rc, d.n);
+        }
+    }
+    {
+        const char *resp = chunked_of(body, 7);
+        size_t len = strlen(resp);
+        for (split = 1; split < len; split++) {
+            int rc = run_search(resp, split, 0, 0, &d, &r);
+            if (rc || d.n != 3) { if (!bad++) fprintf(stderr, "  split %u: rc %d docs %d\n", (unsigned)split, rc, d.n); }
+            rc = run_search(resp, 0, split < 40 ? split : 0, 0, &d, &r);
+            if (rc || d.n != 3) { if (!bad++) fprintf(stderr, "  piece %u: rc %d docs %d\n", (unsigned)split, rc, d.n); }
+        }
+    }
+    CHECK_INT(bad, 0);
+    /* top-level scalars are documents too */
+    CHECK_INT(run_search(http_json(200, NULL, "[1,\"two\",true,null,{\"id\":\"x\"},[2]]"), 0, 1, 0, &d, &r), UTM_OK);
+    CHECK_INT(d.n, 6);
+    CHECK_STR(d.ids[1], "two"); /* raw string text, without quotes */
+    CHECK_STR(d.ids[4], "x");
+    CHECK_INT(r.total, -1);
+    CHECK_INT(run_search(http_json(200, "X-Total-Count: 0\r\n", "[]"), 0, 0, 0, &d, &r), UTM_OK);
+    CHECK_INT(d.n, 0);
+    CHECK_INT(r.total, 0);
+}
+
+static void test_split_limits(void)
+{
+    static char body[3000], resp[3500];
+    utm_search_result_t r;
+    docs_t d;
+    int i;
+    /* a document larger than UTMSTACK_DOC_SIZE (512) between two small ones */
+    strcpy(body, "[{\"id\":\"1\"},{\"id\":\"big\",\"pad\":\"");
+    for (i = 0; i < 1000; i++) strcat(body, "p");
+    strcat(body, "\"},{\"id\":\"3\"}]");
+    strcpy(resp, chunked_of(body, 100));
+    CHECK_INT(run_search(resp, 0, 0, 0, &d, &r), UTM_ERR_DOC_TOO_LARGE);
+    CHECK_INT(d.n, 2); /* the search went on */
+    CHECK_STR(d.ids[1], "3");
+    CHECK_INT(r.skipped, 1);
+    CHECK_INT(run_search(resp, 0, 0, UTM_SEARCH_SKIP_OVERSIZED, &d, &r), UTM_OK);
+    CHECK_INT(r.skipped, 1);
+    CHECK_INT(r.docs, 2);
+    /* the client is usable after: the same connection even */
+    /* a document with more tokens than UTMSTACK_JSON_TOKENS (64) */
+    strcpy(body, "[{\"id\":\"1\"},[");
+    for (i = 0; i < 70; i++) strcat(body, i ? ",1" : "1");
+    strcat(body, "],{\"id\":\"3\"}]");
+    CHECK_INT(run_search(http_json(200, NULL, body), 0, 0, UTM_SEARCH_SKIP_OVERSIZED, &d, &r), UTM_OK);
+    CHECK_INT(d.n, 2);
+    CHECK_INT(r.skipped, 1);
+    /* malformed arrays */
+    CHECK_INT(run_search(http_json(200, NULL, "{\"error\":1}"), 0, 0, 0, &d, &r), UTM_ERR_JSON);
+    CHECK_INT(run_search(http_json(200, NULL, "[{\"id\":\"1\"} {\"id\":\"2\"}]"), 0, 0, 0, &d, &r), UTM_ERR_JSON);
+    CHECK_INT(run_search(http_json(200, NULL, "[{\"id\":\"1\"},]"), 0, 0, 0, &d, &r), UTM_ERR_JSON);
+    CHECK_INT(run_search(http_json(200, NULL, "[{\"id\":\"1\"}] x"), 0, 0, 0, &d, &r), UTM_ERR_JSON);
+    CHECK_INT(run_search(http_json(200, NULL, "[{\"id\":\"1\""), 0, 0, 0, &d, &r), UTM_ERR_JSON);
+    CHECK_INT(run_search(http_json(200, NULL, ""), 0, 0, 0, &d, &r), UTM_ERR_JSON);
+    /* errors the server reports */
+    CHECK_INT(run_search("HTTP/1.1 500 Internal Server Error\r\nX-UtmStack-error: IS_BETWEEN needs two values\r\nContent-Length: 0\r\n\r\n",
+                         0, 0, 0, &d, &r), UTM_ERR_SERVER);
+    CHECK_STR(r.error, "IS_BETWEEN needs two values");
+    CHECK_STR(utm_last_error(&C), "IS_BETWEEN needs two values");
+    CHECK_INT(run_search(http_json(401, NULL, "{\"status\":401,\"error\":\"Unauthorized\"}"), 0, 0, 0, &d, &r), UTM_ERR_AUTH);
+    CHECK_INT(r.status, 401);
+    CHECK_INT(run_search(http_json(403, NULL, "{\"status\":403,\"error\":\"Forbidden\"}"), 0, 0, 0, &d, &r), UTM_ERR_FORBIDDEN);
+    /* the callback stops the search cleanly */
+    {
+        utm_search_t s;
+        fake_reset(&F, http_json(200, NULL, "[{\"id\":\"1\"},{\"id\":\"2\"},{\"id\":\"3\"}]"));
+        fake_script(&F, 1, http_json(200, NULL, "[]"));
+        client();
+        utm_auth_use_internal_key(&C, "k");
+        memset(&s, 0, sizeof s);
+        memset(&d, 0, sizeof d);
+        d.stop_after = 2;
+        s.index_pattern = "alert-*";
+        s.on_doc = on_doc;
+        s.user = &d;
+        CHECK_INT(utm_search(&C, &s, &r), UTM_OK);
+        CHECK_INT(r.stopped, 1);
+        CHECK_INT(d.n, 2);
+        d.stop_after = 0;
+        CHECK_INT(utm_search(&C, &s, &r), UTM_OK);
+    }
+}
+
+static void test_search_request(void)
+{
+    static const char *const sort[] = { "@timestamp,desc", "severity,asc" };
+    utm_search_t s;
+    utm_search_result_t r;
+    utm_filter_t f;
+    docs_t d;
+    fake_reset(&F, http_json(200, "X-Total-Count: 42\r\nLink: </api/elasticsearch/search?indexPattern=a&page=3&size=5>; rel=\"next\","
+                                  "</api/elasticsearch/search?indexPattern=a&page=9&size=5>; rel=\"last\"\r\n", "[]"));
+    client();
+    utm_auth_use_internal_key(&C, "k");
+    memset(&s, 0, sizeof s);
+    memset(&d, 0, sizeof d);
+    f.field = "name";
+    f.op = UTM_OP_CONTAIN;
+    f.value = utm_value_string("a&b c");
+    s.index_pattern = "log-* with space";
+    s.filters = &f;
+    s.filter_count = 1;
+    s.sort = sort;
+    s.sort_count = 2;
+    s.page = 2;
+    s.size = 5;
+    s.top = 45;
+    s.on_doc = on_doc;
+    s.user = &d;
+    CHECK_INT(utm_search(&C, &s, &r), UTM_OK);
+    CHECK_INT(r.total, 42);
+    CHECK_INT(r.next_page, 3);
+    CHECK_INT(r.last_page, 9);
+    F.sent[F.sent_len] = 0;
+    CHECK(strstr(F.sent, "POST /api/elasticsearch/search?indexPattern=log-*%20with%20space&top=45&page=2&size=5"
+                         "&sort=@timestamp,desc&sort=severity,asc HTTP/1.1\r\n") == F.sent);
+    CHECK(strstr(F.sent, "\r\n\r\n[{\"field\":\"name\",\"operator\":\"CONTAIN\",\"value\":\"a&b c\"}]") != NULL);
+    /* a bad filter is refused before anything is sent */
+    fake_reset(&F, http_json(200, NULL, "[]"));
+    f.op = UTM_OP_IS_BETWEEN;
+    CHECK_INT(utm_search(&C, &s, &r), UTM_ERR_FILTER);
+    CHECK_STR(utm_last_error(&C), "filter 1 (name IS_BETWEEN): needs a list of two values");
+    CHECK_INT((int)F.sent_len, 0);
+}
+
+static void test_search_all_pages(void)
+{
+    utm_search_t s;
+    utm_search_result_t r;
+    docs_t d;
+    fake_reset(&F, NULL);
+    /* pages of 2, top 5: 2 + 2 + 1 documents, then it stops by itself */
+    fake_script(&F, 0, http_json(200, "X-Total-Count: 5\r\n", "[{\"id\":\"1\"},{\"id\":\"2\"}]"
+                                     "")); /* keep-alive: pages come on one connection */
+    {
+        static char all[2048];
+        strcpy(all, http_json(200, "X-Total-Count: 5\r\n", "[{\"id\":\"1\"},{\"id\":\"2\"}]"));
+        strcat(all, http_json(200, "X-Total-Count: 5\r\n", "[{\"id\":\"3\"},{\"id\":\"4\"}]"));
+        strcat(all, http_json(200, "X-Total-Count: 5\r\n", "[{\"id\":\"5\"}]"));
+        fake_script(&F, 0, all);
+    }
+    client();
+    utm_auth_use_internal_key(&C, "k");
+    memset(&s, 0, sizeof s);
+    memset(&d, 0, sizeof d);
+    s.index_pattern = "alert-*";
+    s.size = 2;
+    s.top = 5;
+    s.on_doc = on_doc;
+    s.user = &d;
+    CHECK_INT(utm_search_all(&C, &s, &r), UTM_OK);
+    CHECK_INT(r.docs, 5);
+    CHECK_INT(r.pages, 3);
+    CHECK_INT(r.total, 5);
+    CHECK_STR(d.ids[4], "5");
+    CHECK_INT(F.conn, 1);
+    CHECK_INT(fake_sent_count(&F, "page=3&size=2"), 1);
+    /* a short page ends it early */
+    {
+        static char all[2048];
+        fake_reset(&F, NULL);
+        strcpy(all, http_json(200, "X-Total-Count: 3\r\n", "[{\"id\":\"1\"},{\"id\":\"2\"}]"));
+        strcat(all, http_json(200, "X-Total-Count: 3\r\n", "[{\"id\":\"3\"}]"));
+        fake_script(&F, 0, all);
+        client();
+        utm_auth_use_internal_key(&C, "k");
+        memset(&d, 0, sizeof d);
+        s.top = 100;
+        CHECK_INT(utm_search_all(&C, &s, &r), UTM_OK);
+        CHECK_INT(r.docs, 3);
+        CHECK_INT(r.pages, 2);
+    }
+}
+
+/* ---- auth ---- */
+static void test_login_body_escaping(void)
+{
+    fake_reset(&F, login_answer(make_jwt("admin", Y2K + 86400, 1), 1));
+    client();
+    CHECK_INT(utm_auth_use_password(&C, "us\"er", "p\"a\\s\ts\xc3\xa9\xe2\x9c\x93", 1), UTM_ERR_HEADER_VALUE); /* a tab */
+    CHECK_INT(utm_auth_use_password(&C, "us\"er", "p\"a\\ss\xc3\xa9\xe2\x9c\x93", 1), UTM_OK);
+    CHECK_INT(utm_auth_login(&C), UTM_OK);
+    CHECK_INT(fake_sent_count(&F, "{\"username\":\"us\\\"er\",\"password\":\"p\\\"a\\\\ss\xc3\xa9\xe2\x9c\x93\",\"rememberMe\":true}"), 1);
+    CHECK_INT(fake_sent_count(&F, "POST /api/authenticate HTTP/1.1"), 1);
+    CHECK_INT(fake_sent_count(&F, "Authorization"), 0); /* the login carries no credential */
+    CHECK_STR(utm_auth_subject(&C), "admin");
+    CHECK_INT(utm_auth_expires(&C), Y2K + 86400);
+    /* the server's bounds are checked here */
+    client();
+    CHECK_INT(utm_auth_use_password(&C, "u", "abc", 0), UTM_OK);
+    CHECK_INT(utm_auth_login(&C), UTM_ERR_ARG);
+    CHECK_INT(utm_auth_use_password(&C, "u", "\xe2\x9c\x93\xe2\x9c\x93\xe2\x9c\x93\xe2\x9c\x93", 0), UTM_OK); /* 4 chars, 12 bytes */
+    fake_reset(&F, login_answer(make_jwt("u", Y2K + 86400, 1), 1));
+    CHECK_INT(utm_auth_login(&C), UTM_OK);
+    CHECK_INT(utm_auth_use_password(&C, "012345678901234567890123456789012345678901234567890", "abcd", 0), UTM_ERR_TOO_LONG);
+    CHECK_INT(utm_auth_use_password(&C, "", "abcd", 0), UTM_ERR_ARG);
+    CHECK_INT(utm_auth_use_password(&C, "u\r\nX-Evil: 1", "abcd", 0), UTM_ERR_HEADER_VALUE);
+    CHECK_INT(utm_auth_use_internal_key(&C, "key\nX: y"), UTM_ERR_HEADER_VALUE);
+    CHECK_INT(utm_auth_use_bearer(&C, "a b"), UTM_ERR_HEADER_VALUE);
+}
+
+static int login_rc(const char *answer)
+{
+    fake_reset(&F, answer);
+    fake_script(&F, 1, login_answer(make_jwt("admin", Y2K + 86400, 1), 1));
+    client();
+    utm_auth_use_password(&C, "admin", "s3cret", 0);
+    return utm_auth_login(&C);
+}
+
+static void test_login_failures(void)
+{
+    char big[451];
+    CHECK_INT(login_rc("HTTP/1.1 401 Unauthorized\r\nX-UtmStack-error: Bad credentials\r\nContent-Length: 0\r\n\r\n"), UTM_ERR_AUTH);
+    CHECK_STR(utm_last_error(&C), "Bad credentials");
+    CHECK_INT(utm_auth_login(&C), UTM_OK); /* usable after, on a new answer */
+    CHECK_INT(login_rc("HTTP/1.1 423 Locked\r\nX-UtmStack-error: locked\r\nContent-Length: 0\r\n\r\n"), UTM_ERR_LOCKED);
+    CHECK_INT(F.conn, 1); /* never retried by itself */
+    CHECK_INT(login_rc("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"), UTM_ERR_BAD_REQUEST);
+    CHECK_INT(login_rc("HTTP/1.1 500 Error\r\nX-UtmStack-error: db down\r\nContent-Length: 0\r\n\r\n"), UTM_ERR_SERVER);
+    CHECK_STR(utm_last_error(&C), "db down");
+    CHECK_INT(login_rc(http_json(200, NULL, "{\"id_token\":")), UTM_ERR_JSON);
+    CHECK_INT(login_rc(http_json(200, NULL, "[\"id_token\"]")), UTM_ERR_JSON);
+    CHECK_INT(login_rc(http_json(200, NULL, "{\"authenticated\":true}")), UTM_ERR_TOKEN);
+    CHECK_INT(login_rc(http_json(200, NULL, "{\"id_token\":42}")), UTM_ERR_TOKEN);
+    CHECK_INT(login_rc(http_json(200, NULL, "{\"id_token\":\"a\\nb\"}")), UTM_ERR_TOKEN);
+    CHECK_INT(login_rc(http_json(200, NULL, "{\"id_token\":\"not-a-jwt\"}")), UTM_ERR_JWT);
+    CHECK_INT(login_rc(http_json(200, NULL, "{\"id_token\":\"a.!!!.c\"}")), UTM_ERR_JWT);
+    CHECK_INT(login_rc(http_json(200, NULL, "{\"id_token\":\"a.bm90IGpzb24.c\"}")), UTM_ERR_JWT); /* "not json" */
+    CHECK(utm_auth_token(&C) == NULL);
+    /* a token larger than UTMSTACK_TOKEN_MAX (400 here) is an error, not a truncation */
+    memset(big, 'A', sizeof big);
+    big[0] = 'x';
+    memcpy(big + 10, ".", 1);
+    memcpy(big + 400, ".", 1);
+    big[sizeof big - 1] = 0;
+    {
+        char body[800];
+        snprintf(body, sizeof body, "{\"id_token\":\"%s\",\"authenticated\":true}", big);
+        CHECK_INT(login_rc(http_json(200, NULL, body)), UTM_ERR_TOO_LONG);
+        CHECK_STR(utm_last_error(&C), "token longer than UTMSTACK_TOKEN_MAX");
+    }
+    CHECK_INT(utm_auth_login(&C), UTM_OK);
+    /* extra keys in any order, a decoy id_token nested inside */
+    {
+        char body[1200];
+        snprintf(body, sizeof body, "{\"tfaConfigured\":false,\"x\":{\"id_token\":\"decoy\",\"authenticated\":false},"
+                                    "\"firstLogin\":false,\"authenticated\":true,\"id_token\":\"%s\"}", make_jwt("v11", Y2K + 60, 1));
+        CHECK_INT(login_rc(http_json(200, NULL, body)), UTM_OK);
+        CHECK_STR(utm_auth_subject(&C), "v11");
+    }
+}
+
+static void test_tfa(void)
+{
+    const char *pre = make_jwt("tfa", Y2K + 300, 0);
+    static char first[4000];
+    strcpy(first, login_answer(pre, 0));
+    strcat(first, "HTTP/1.1 401 Unauthorized\r\nX-UtmStack-error: Invalid verification code\r\nContent-Length: 0\r\n\r\n\x1e");
+    strcat(first, login_answer(make_jwt("tfa", Y2K + 86400, 1), 1));
+    fake_reset(&F, first);
+    client();
+    utm_auth_use_password(&C, "tfa", "tfa-pass", 0);
+    CHECK_INT(utm_auth_login(&C), UTM_TFA_REQUIRED);
+    CHECK(utm_auth_token(&C) == NULL); /* the temporary token is not handed out */
+    {
+        utm_request_t q;
+        utm_response_t r;
+        memset(&q, 0, sizeof q);
+        q.path = "/api/account";
+        CHECK_INT(utm_request(&C, &q, &r), UTM_TFA_REQUIRED); /* nothing sent with a half login */
+    }
+    CHECK_INT(utm_auth_tfa_verify(&C, "000000"), UTM_ERR_TFA_CODE);
+    CHECK_INT(fake_sent_count(&F, "GET /api/tfa/verifyCode?code=000000 HTTP/1.1"), 1);
+    CHECK_INT(fake_sent_count(&F, pre), 1); /* with the temporary token */
+    CHECK_INT(utm_auth_tfa_verify(&C, "123456"), UTM_OK);
+    CHECK(utm_auth_token(&C) != NULL);
+    CHECK_INT(utm_auth_expires(&C), Y2K + 86400);
+    CHECK_INT(utm_auth_tfa_verify(&C, "123456"), UTM_ERR_STATE);
+}
+
+static int tfa_code_fn(void *user, char *buf, size_t size)
+{
+    (void)user;
+    strncpy(buf, "654321", size);
+    return 0;
+}
+
+static void test_tfa_callback(void)
+{
+    utm_config_t cfg;
+    static char first[4000];
+    strcpy(first, login_answer(make_jwt("tfa", Y2K + 300, 0), 0));
+    strcat(first, login_answer(make_jwt("tfa", Y2K + 86400, 1), 1));
+    strcat(first, http_json(200, NULL, "{}"));
+    fake_reset(&F, first);
+    utm_client_free(&C);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.url = "http://utm.test";
+    cfg.port = &fake_port;
+    cfg.port_ctx = &F;
+    cfg.tfa_fn = tfa_code_fn;
+    CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
+    utm_auth_use_password(&C, "tfa", "tfa-pass", 0);
+    {
+        utm_request_t q;
+        utm_response_t r;
+        memset(&q, 0, sizeof q);
+        q.path = "/api/account";
+        CHECK_INT(utm_request(&C, &q, &r), UTM_OK); /* login, code, request */
+        CHECK_INT(r.status, 200);
+    }
+    CHECK_INT(fake_sent_count(&F, "code=654321"), 1);
+}
+
+static void test_renewal_before_expiry(void)
+{
+    static char all[6000];
+    utm_request_t q;
+    utm_response_t r;
+    /* server time Y2K (Date header), exp Y2K+100: renewal 60 s before */
+    strcpy(all, login_answer(make_jwt("admin", Y2K + 100, 1), 1));
+    strcat(all, http_json(200, NULL, "{}"));
+    strcat(all, http_json(200, NULL, "{}"));
+    strcat(all, login_answer(make_jwt("admin", Y2K + 200, 1), 1));
+    strcat(all, http_json(200, NULL, "{}"));
+    fake_reset(&F, all);
+    client();
+    F.wall = 12345; /* a device whose own clock is wrong by decades: the Date header rules */
+    utm_auth_use_password(&C, "admin", "s3cret", 0);
+    memset(&q, 0, sizeof q);
+    q.path = "/api/account";
+    CHECK_INT(utm_request(&C, &q, &r), UTM_OK); /* logs in first */
+    CHECK_INT(fake_sent_count(&F, "POST /api/authenticate"), 1);
+    F.now += 30000; /* 70 s left: still good */
+    CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+    CHECK_INT(fake_sent_count(&F, "POST /api/authenticate"), 1);
+    F.now += 15000; /* 55 s left: renew first */
+    CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+    CHECK_INT(r.status, 200);
+    CHECK_INT(fake_sent_count(&F, "POST /api/authenticate"), 2);
+    CHECK_INT(utm_auth_expires(&C), Y2K + 200);
+    CHECK_INT(F.conn, 1);
+}
+
+static void test_relogin_after_401(void)
+{
+    static char all[4000];
+    utm_request_t q;
+    utm_response_t r;
+    char body[64];
+    const char *t2 = make_jwt("admin", Y2K + 86400, 1);
+    strcpy(all, http_json(401, NULL, "{\"status\":401,\"error\":\"Unauthorized\"}"));
+    strcat(all, login_answer(t2, 1));
+    strcat(all, http_json(200, NULL, "{\"login\":\"admin\"}"));
+    fake_reset(&F, all);
+    client();
+    utm_auth_use_password(&C, "admin", "s3cret", 0);
+    CHECK_INT(utm_auth_set_token(&C, make_jwt("admin", Y2K + 86399, 1)), UTM_OK); /* a cached token the server forgot */
+    memset(&q, 0, sizeof q);
+    q.path = "/api/account";
+    q.body_buf = body;
+    q.body_size = sizeof body;
+    CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+    CHECK_INT(r.status, 200);
+    CHECK_STR(body, "{\"login\":\"admin\"}"); /* the 401 body was not delivered */
+    CHECK_INT(fake_sent_count(&F, "GET /api/account"), 2);
+    CHECK_INT(fake_sent_count(&F, t2), 1);
+    /* a second 401 is the answer: no loop */
+    strcpy(all, http_json(401, NULL, "{}"));
+    strcat(all, login_answer(t2, 1));
+    strcat(all, http_json(401, NULL, "{}"));
+    fake_reset(&F, all);
+    CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+    CHECK_INT(r.status, 401);
+    CHECK_INT(fake_sent_count(&F, "POST /api/authenticate"), 1);
+    /* the internal key gets no re-login */
+    fake_reset(&F, http_json(401, NULL, "{}"));
+    client();
+    utm_auth_use_internal_key(&C, "bad");
+    CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+    CHECK_INT(r.status, 401);
+    CHECK_INT(fake_sent_count(&F, "POST /api/authenticate"), 0);
+}
+
+static int password_cb(void *user, char *buf, size_t size)
+{
+    int *calls = (int *)user;
+    ++*calls;
+    strncpy(buf, "from-callback", size);
+    return 0;
+}
+
+static void test_password_callback_and_modes(void)
+{
+    int calls = 0;
+    utm_request_t q;
+    utm_response_t r;
+    static char all[2000];
+    strcpy(all, login_answer(make_jwt("admin", Y2K + 86400, 1), 1));
+    strcat(all, http_json(200, NULL, "{}"));
+    fake_reset(&F, all);
+    client();
+    CHECK_INT(utm_auth_use_password_fn(&C, "admin", password_cb, &calls, 0), UTM_OK);
+    memset(&q, 0, sizeof q);
+    q.path = "/api/account";
+    CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+    CHECK_INT(calls, 1);
+    CHECK_INT(fake_sent_count(&F, "\"password\":\"from-callback\""), 1);
+    CHECK(memmem(&C, sizeof C, "from-callback", 13) == NULL); /* not kept */
+    /* no credentials at all */
+    fake_reset(&F, http_json(200, NULL, "{}"));
+    client();
+    CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_NO_CREDENTIALS);
+    CHECK_INT((int)F.sent_len, 0);
+    /* a cached token alone: used, not renewed */
+    CHECK_INT(utm_auth_set_token(&C, make_jwt("cached", Y2K + 86400, 1)), UTM_OK);
+    CHECK_STR(utm_auth_subject(&C), "cached");
+    CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+    CHECK_INT(fake_sent_count(&F, "Authorization: Bearer ey"), 1);
+    CHECK_INT(utm_auth_set_token(&C, "garbage"), UTM_ERR_JWT);
+    CHECK(utm_auth_token(&C) == NULL);
+}
+
+static void test_secrets_never_leak(void)
+{
+    static char all[3000];
+    const char *tok = make_jwt("admin", Y2K + 86400, 1);
+    utm_request_t q;
+    utm_response_t r;
+    char sig[16];
+    strcpy(all, login_answer(tok, 1));
+    strcat(all, http_json(200, NULL, "{}"));
+    fake_reset(&F, all);
+    fake_script(&F, 1, http_json(200, "Authorization: Bearer zzz-secret-echo\r\n", "{}"));
+    client_with("http://utm.test", UTM_LOG_DEBUG);
+    utm_auth_use_password(&C, "admin", "Pa55-secret-word", 0);
+    memset(&q, 0, sizeof q);
+    q.path = "/api/account";
+    CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+    strncpy(sig, strrchr(tok, '.') + 1, 8);
+    sig[8] = 0;
+    CHECK(strstr(logbuf, "> POST /api/authenticate HTTP/1.1") != NULL); /* the log is on */
+    CHECK(strstr(logbuf, "Authorization: Bearer ***") != NULL);
+    CHECK(strstr(logbuf, "Pa55-secret-word") == NULL);
+    CHECK(strstr(logbuf, sig) == NULL);
+    CHECK(memmem(C.buf_, sizeof C.buf_, "Pa55-secret-word", 16) == NULL); /* not left in the I/O buffer */
+    CHECK(memmem(C.doc_, sizeof C.doc_, sig, 8) == NULL);
+    /* the internal key, and a TFA code in a query */
+    utm_client_close(&C);
+    utm_auth_use_internal_key(&C, "Key-secret-123");
+    CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+    CHECK(strstr(logbuf, "Utm-Internal-Key: ***") != NULL);
+    CHECK(strstr(logbuf, "Key-secret-123") == NULL);
+    CHECK(strstr(logbuf, "zzz-secret-echo") == NULL);
+    /* free: no byte of any secret remains */
+    utm_auth_use_password(&C, "admin", "Pa55-secret-word", 0);
+    fake_reset(&F, login_answer(tok, 1));
+    CHECK_INT(utm_auth_login(&C), UTM_OK);
+    CHECK(memmem(&C, sizeof C, "Pa55-secret-word", 16) != NULL); /* kept for renewal... */
+    CHECK(memmem(&C, sizeof C, tok, strlen(tok)) != NULL);
+    utm_client_free(&C);
+    CHECK(memmem(&C, sizeof C, "Pa55-secret-word", 16) == NULL); /* ...and gone */
+    CHECK(memmem(&C, sizeof C, tok, strlen(tok)) == NULL);
+    CHECK(memmem(&C, sizeof C, sig, 8) == NULL);
+    {
+        size_t i, nonzero = 0;
+        for (i = 0; i < sizeof C; i++) nonzero += ((unsigned char *)&C)[i] != 0;
+        CHECK_INT(nonzero, 0);
+    }
+    client();
+    utm_auth_use_internal_key(&C, "Key-secret-123");
+    utm_auth_use_internal_key(&C, "other"); /* replaced: wiped */
+    CHECK(memmem(&C, sizeof C, "Key-secret-123", 14) == NULL);
+    utm_client_free(&C);
+    CHECK(memmem(&C, sizeof C, "other", 5) == NULL);
+}
+
+static void test_jwt_edges(void)
+{
+    fake_reset(&F, NULL);
+    client();
+    /* base64url with - and _ and no padding; exp as a double; no exp at all */
+    CHECK_INT(utm_auth_set_token(&C, "eyJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJhPz4_IiwiZXhwIjoxLjVlOX0.sig"), UTM_OK); /* {"sub":"a?>?","exp":1.5e9} */
+    CHECK_STR(utm_auth_subject(&C), "a?>?");
+    CHECK_INT(utm_auth_expires(&C), 1500000000);
+    CHECK_INT(utm_auth_set_token(&C, "a.e30.c"), UTM_OK); /* {} */
+    CHECK_INT(utm_auth_expires(&C), 0);
+    CHECK_INT(utm_auth_set_token(&C, "a.e30"), UTM_ERR_JWT);
+    CHECK_INT(utm_auth_set_token(&C, "a.e30.c.d"), UTM_ERR_JWT);
+    CHECK_INT(utm_auth_set_token(&C, ".e30.c"), UTM_ERR_JWT);
+    CHECK_INT(utm_auth_set_token(&C, "a.e.c"), UTM_ERR_JWT);
+    CHECK_INT(utm_auth_set_token(&C, "a.W10.c"), UTM_ERR_JWT); /* [] */
+}
+
+static void test_misuse(void)
+{
+    utm_config_t cfg;
+    utm_search_result_t r;
+    utm_search_t s;
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_INT(utm_client_init(NULL, &cfg), UTM_ERR_ARG);
+    CHECK_INT(utm_client_init(&C, NULL), UTM_ERR_ARG);
+    cfg.url = "http://x";
+    CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_ARG); /* no port */
+    utm_client_free(&C);
+    utm_client_free(&C); /* twice is harmless */
+    CHECK_INT(utm_search(&C, NULL, NULL), UTM_ERR_ARG);
+    client();
+    memset(&s, 0, sizeof s);
+    CHECK_INT(utm_search(&C, &s, &r), UTM_ERR_ARG);
+    CHECK_INT(utm_auth_login(&C), UTM_ERR_NO_CREDENTIALS);
+    CHECK_INT(utm_auth_tfa_verify(&C, "1"), UTM_ERR_STATE);
+    CHECK(utm_last_error(NULL)[0] == 0);
+}
+
+int main(void)
+{
+    RUN(test_strerror_and_version);
+    RUN(test_urls);
+    RUN(test_request_bytes);
+    RUN(test_content_length_splits);
+    RUN(test_chunked_splits);
+    RUN(test_body_pieces_bounded);
+    RUN(test_no_body_cases);
+    RUN(test_malformed);
+    RUN(test_limits);
+    RUN(test_keep_alive);
+    RUN(test_retry);
+    RUN(test_truncation_and_timeouts);
+    RUN(test_json_reads);
+    RUN(test_json_invalid);
+    RUN(test_json_write);
+    RUN(test_filters_all_operators);
+    RUN(test_filters_rules);
+    RUN(test_split_documents);
+    RUN(test_split_limits);
+    RUN(test_search_request);
+    RUN(test_search_all_pages);
+    RUN(test_login_body_escaping);
+    RUN(test_login_failures);
+    RUN(test_tfa);
+    RUN(test_tfa_callback);
+    RUN(test_renewal_before_expiry);
+    RUN(test_relogin_after_401);
+    RUN(test_password_callback_and_modes);
+    RUN(test_secrets_never_leak);
+    RUN(test_jwt_edges);
+    RUN(test_misuse);
+    utm_client_free(&C);
+    return CHECK_SUMMARY("unit");
+}
