@@ -94,9 +94,9 @@
 #ifndef UTMSTACK_H
 #define UTMSTACK_H
 
-/* Strict -std=c99 hides POSIX in glibc; the ports need it. Only effective
- * when this is the first header of the file that holds the implementation. */
-#if defined(UTMSTACK_IMPLEMENTATION) && defined(__linux__) && !defined(_POSIX_C_SOURCE) && \
+/* Strict -std=c99 hides POSIX in glibc; the POSIX port needs it (glibc's
+ * default outside strict modes). Effective when this is the first header. */
+#if defined(__linux__) && !defined(_POSIX_C_SOURCE) && \
     !defined(_GNU_SOURCE) && !defined(_DEFAULT_SOURCE) && !defined(_XOPEN_SOURCE)
 #define _DEFAULT_SOURCE 1
 #endif
@@ -1539,9 +1539,8 @@ static void utm__tls_verify_text(utm_client_t *c)
 static int utm__tls_handshake(utm_client_t *c)
 {
     int r, rounds = 0;
-    if (c->connected_) {
-        mbedtls_ssl_session_reset(&c->ssl_);
-    }
+    /* every connection starts from a clean context (keys, state, buffers) */
+    if (mbedtls_ssl_session_reset(&c->ssl_) != 0) return UTM_ERR_TLS_ALLOC;
     if (mbedtls_ssl_set_hostname(&c->ssl_, c->sni_) != 0) return UTM_ERR_TLS_ALLOC;
     if (c->have_session_) mbedtls_ssl_set_session(&c->ssl_, &c->session_);
     if (c->cfg_.insecure) utm__log2(c, UTM_LOG_WARN, "insecure: the server certificate is NOT verified for ", c->sni_);
@@ -2196,6 +2195,16 @@ static int utm__read_response(utm_client_t *c, utm__req_t *q, int *reuse)
     return UTM_OK;
 }
 
+static void utm__resp_init(utm__req_t *q)
+{
+    if (q->resp) {
+        memset(q->resp, 0, sizeof *q->resp);
+        q->resp->content_length = -1;
+        q->resp->total_count = -1;
+    }
+    q->next_page = q->last_page = 0;
+}
+
 /* Send one request and read its answer, with one transparent retry on a
  * fresh connection when a reused one failed before any answer byte.        */
 static int utm__exchange(utm_client_t *c, utm__req_t *q)
@@ -2211,12 +2220,7 @@ static int utm__exchange(utm_client_t *c, utm__req_t *q)
         c->rx_any_ = 0;
         c->net_err_ = 0;
         c->server_date_ = 0;
-        if (q->resp) {
-            memset(q->resp, 0, sizeof *q->resp);
-            q->resp->content_length = -1;
-            q->resp->total_count = -1;
-        }
-        q->next_page = q->last_page = 0;
+        utm__resp_init(q);
         c->st_requests_++;
         rc = utm__write_request(c, q);
         if (rc == UTM_OK) rc = utm__read_response(c, q, &reuse);
@@ -2839,6 +2843,7 @@ UTMSTACK_API int utm_request(utm_client_t *c, const utm_request_t *r, utm_respon
         q.sink_ctx = &k;
     }
     q.resp = resp ? resp : &local;
+    utm__resp_init(&q); /* defined even when no answer comes */
     rc = utm__call(c, &q);
     if (q.resp->error[0]) utm__seterr(c, q.resp->error, NULL);
     return utm__end(c, rc);

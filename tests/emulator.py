@@ -97,13 +97,13 @@ def check_jwt(token):
 
 
 def big_token_pad(user, target):
-    """Pad length that makes this user's token exactly `target` bytes."""
-    for pad in range(max(0, target - 600), target):
-        if len(make_jwt(user, True, 86400, pad)) == target:
-            return pad
-        if len(make_jwt(user, True, 86400, pad)) > target:
-            break
-    return max(0, target - 400)
+    """Pad length that makes this user's token as long as it can be, up to
+    `target` bytes (base64 cannot hit every length)."""
+    best = 0
+    for pad in range(0, target):
+        if len(make_jwt(user, True, 86400, pad)) <= target:
+            best = pad
+    return best
 
 
 # ---- data ----------------------------------------------------------------

@@ -1,19 +1,70 @@
 #!/bin/sh
-# Runs every test suite and prints one closing line: N passed, N failed.
+# Runs every suite; the last line is the total: N passed, N failed.
+# Needs the programs `make all build/unit build/integration` builds.
 cd "$(dirname "$0")/.." || exit 1
+set -u
+. tests/emulators.sh
+trap 'emu_stop_all' EXIT INT TERM
+OUT=$EMU_DIR/out
+mkdir -p "$OUT"
 passed=0 failed=0
-tally() { # suite output file
-    line=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed$' "$1" | tail -1)
-    if [ -z "$line" ]; then
-        echo "$2: no summary line (crashed?)"; failed=$((failed + 1)); return
+
+tally() { # NAME FILE: add the suite's "NAME: N passed, N failed" to the total
+    _line=$(grep -aE "^$1: [0-9]+ passed, [0-9]+ failed" "$2" | tail -1)
+    if [ -z "$_line" ]; then
+        echo "$1: no summary line: the suite crashed or did not run"; failed=$((failed + 1)); return
     fi
-    echo "$line"
-    p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/'); f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed/\1/')
-    passed=$((passed + p)); failed=$((failed + f))
+    echo "$_line"
+    _p=$(echo "$_line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
+    _f=$(echo "$_line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+    passed=$((passed + _p)); failed=$((failed + _f))
 }
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-for suite in "$@"; do :; done
-./build/unit > "$out/unit" 2>&1; cat "$out/unit" | grep -v '^unit:' ; tally "$out/unit" unit
+
+# unit: no network
+./build/unit >"$OUT/unit" 2>&1
+grep -av '^unit:' "$OUT/unit"
+tally unit "$OUT/unit"
+
+# the compile matrix and the link test
+sh tests/compile_matrix.sh >"$OUT/matrix" 2>&1
+grep -av '^matrix:' "$OUT/matrix" | grep -av '^ok ' || true
+tally matrix "$OUT/matrix"
+
+# integration: emulators on loopback with a throwaway PKI
+PKI=build/pki
+sh tests/mkcerts.sh "$PKI"
+export UTM_PKI=$PKI
+export UTM_PIN=$(openssl x509 -in "$PKI/server.pem" -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum | cut -c1-64)
+KEYS="--internal-key test-internal-key-0123456789 --api-key v11-api-key-abcdef"
+S="--cert $PKI/server.pem --key $PKI/server.key"
+emu_start MAIN $S $KEYS --user "$(printf 'j\303\266rg:q"uote \\back\\ sl\303\244sh \342\234\223 \360\237\224\222')" \
+    --user bigtoken:bigtoken-Passw0rd --tfa-user tfauser:tfa-Passw0rd
+emu_start V11 $S $KEYS --v11 --tfa-user tfauser:tfa-Passw0rd
+emu_start SHORT $S $KEYS --token-lifetime 5
+emu_start LOCK $S $KEYS
+emu_start PLAIN $KEYS
+emu_start ROGUE --cert $PKI/rogue.pem --key $PKI/rogue.key $KEYS
+emu_start WRONGHOST --cert $PKI/wronghost.pem --key $PKI/wronghost.key $KEYS
+emu_start EXPIRED --cert $PKI/expired.pem --key $PKI/expired.key $KEYS
+emu_start FUTURE --cert $PKI/future.pem --key $PKI/future.key $KEYS
+emu_start CLI $S $KEYS --tfa-user tfauser:tfa-Passw0rd
+emu_start CLILOCK $S $KEYS
+if emu_wait MAIN V11 SHORT LOCK PLAIN ROGUE WRONGHOST EXPIRED FUTURE CLI CLILOCK; then
+    # IPv6 loopback, where the machine has it
+    if python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0))' 2>/dev/null; then
+        emu_start V6 --host ::1 $S $KEYS && emu_wait V6
+    else
+        echo "integration: no ::1 on this machine: the IPv6 check is skipped (not counted)"
+    fi
+    ./build/integration >"$OUT/integration" 2>&1
+    grep -av '^integration:' "$OUT/integration"
+    tally integration "$OUT/integration"
+    UTM_PORT=$UTM_PORT_CLI UTM_LOCK_PORT=$UTM_PORT_CLILOCK "$PYTHON" tests/test_cli.py >"$OUT/cli" 2>&1
+    grep -av '^cli:' "$OUT/cli"
+    tally cli "$OUT/cli"
+else
+    failed=$((failed + 1))
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

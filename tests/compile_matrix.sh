@@ -1,0 +1,38 @@
+#!/bin/sh
+# utmstack.h with the POSIX port under C99, C11 and C++11, UTMSTACK_STATIC on
+# and off, gcc and clang, -Werror; then the link test: two files, one
+# implementation, one file including the header twice.
+cd "$(dirname "$0")/.." || exit 1
+W="-Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+printf '#define UTMSTACK_IMPLEMENTATION\n#include "utmstack.h"\n#include "utmstack_posix.h"\nint main(void){return utm_version()[0] == 0;}\n' >"$T/impl.c"
+run() { # description command...
+    _d=$1; shift
+    if "$@" >"$T/log" 2>&1; then pass=$((pass + 1)); echo "ok $_d"
+    else fail=$((fail + 1)); echo "FAIL $_d: $*"; head -20 "$T/log"; fi
+}
+for cc in gcc clang; do
+    command -v $cc >/dev/null || { echo "FAIL $cc missing"; fail=$((fail + 1)); continue; }
+    for std in c99 c11; do
+        for st in "" "-DUTMSTACK_STATIC"; do
+            run "$cc -std=$std $st" $cc -std=$std $st $W -I. -Iports -c "$T/impl.c" -o "$T/o.o"
+        done
+    done
+done
+for cxx in g++ clang++; do
+    command -v $cxx >/dev/null || { echo "FAIL $cxx missing"; fail=$((fail + 1)); continue; }
+    for st in "" "-DUTMSTACK_STATIC"; do
+        run "$cxx -std=c++11 $st" $cxx -x c++ -std=c++11 $st $W -I. -Iports -c "$T/impl.c" -o "$T/o.o"
+    done
+done
+# the link test
+printf '#include "utmstack.h"\n#include "utmstack.h"\n#include "utmstack_posix.h"\n#ifdef __cplusplus\nextern "C"\n#endif\nint other(void);\nint other(void){ return utm_strerror(UTM_OK)[0] == 0 || utm_posix_port() == 0; }\n' >"$T/a.c"
+printf '#include "utmstack.h"\n#define UTMSTACK_IMPLEMENTATION\n#include "utmstack.h"\n#include "utmstack_posix.h"\nint other(void);\nint main(void){ return other() + (utm_version()[0] == 0); }\n' >"$T/b.c"
+run "link: two files, one implementation, header twice" sh -c \
+    "cc -std=c99 $W -I. -Iports -c $T/a.c -o $T/a.o && cc -std=c99 $W -I. -Iports -c $T/b.c -o $T/b.o && cc $T/a.o $T/b.o -o $T/ab -lmbedtls -lmbedx509 -lmbedcrypto && $T/ab"
+run "link: C++ user of a C implementation" sh -c \
+    "g++ -x c++ -std=c++11 $W -I. -Iports -c $T/a.c -o $T/a.o && cc -std=c99 $W -I. -Iports -c $T/b.c -o $T/b.o && g++ $T/a.o $T/b.o -o $T/ab -lmbedtls -lmbedx509 -lmbedcrypto && $T/ab"
+echo "matrix: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
