@@ -10,15 +10,16 @@ B       := build
 INC     := -I. -Iports $(MBEDTLS_CFLAGS) $(JSMN_CFLAGS)
 HDRS    := utmstack.h ports/utmstack_posix.h
 
-PROGRAMS := $(B)/utmstack $(B)/quickstart
+PROGRAMS := $(B)/utmstack $(B)/quickstart $(B)/sizes
 
-.PHONY: all test demo clean deps help
+.PHONY: all test demo sizes clean deps help
 all: $(PROGRAMS)
 
 help:
 	@echo "make          build $(PROGRAMS)"
 	@echo "make test     install missing Debian packages, then every test (N passed, N failed)"
 	@echo "make demo     the tool against a local UTMStack emulator"
+	@echo "make sizes    what a utm_client_t costs"
 	@echo "make clean"
 
 $(B):
@@ -29,6 +30,12 @@ $(B)/utmstack: examples/utmstack_cli.c $(HDRS) | $(B)
 
 $(B)/quickstart: examples/quickstart.c $(HDRS) | $(B)
 	$(CC) $(CFLAGS) $(WARN) $(INC) $< -o $@ $(MBEDTLS_LIBS)
+
+$(B)/sizes: examples/sizes.c utmstack.h | $(B)
+	$(CC) $(CFLAGS) $(WARN) $(INC) $< -o $@
+
+sizes: $(B)/sizes
+	@$(B)/sizes
 
 # Unit tests run with deliberately tiny limits, so every limit path runs.
 TINY := -DUTMSTACK_BUF_SIZE=512 -DUTMSTACK_DOC_SIZE=512 -DUTMSTACK_JSON_TOKENS=64 \

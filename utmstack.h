@@ -16,7 +16,7 @@
  *
  *       utm_posix_t net;
  *       utm_config_t cfg;
- *       static utm_client_t client;             (about 24 KiB: see SIZES)
+ *       static utm_client_t client;             (about 27 KiB: see SIZES)
  *       memset(&cfg, 0, sizeof cfg);            (all zero = defaults)
  *       cfg.url = "https://utm.example.com";
  *       cfg.port = utm_posix_port(); cfg.port_ctx = &net;
@@ -75,7 +75,7 @@
  *                               marked so, no warnings)
  *   UTMSTACK_API                decorator of public functions (extern)
  *
- * SIZES (x86_64, defaults, mbedTLS 2.28: see `make sizes`)
+ * SIZES (x86_64, defaults, mbedTLS 2.28: `make sizes` prints the table)
  *
  *   utm_client_t holds every byte the library uses; mbedTLS allocates for
  *   the TLS session itself (input/output record buffers: about 33 KiB with

@@ -34,5 +34,14 @@ run "link: two files, one implementation, header twice" sh -c \
     "cc -std=c99 $W -I. -Iports -c $T/a.c -o $T/a.o && cc -std=c99 $W -I. -Iports -c $T/b.c -o $T/b.o && cc $T/a.o $T/b.o -o $T/ab -lmbedtls -lmbedx509 -lmbedcrypto && $T/ab"
 run "link: C++ user of a C implementation" sh -c \
     "g++ -x c++ -std=c++11 $W -I. -Iports -c $T/a.c -o $T/a.o && cc -std=c99 $W -I. -Iports -c $T/b.c -o $T/b.o && g++ $T/a.o $T/b.o -o $T/ab -lmbedtls -lmbedx509 -lmbedcrypto && $T/ab"
+# every C block in README.md is part of a compiled file
+run "README code blocks are compiled files" python3 -c '
+import re, sys
+readme = open("README.md").read()
+blocks = re.findall(r"```c\n(.*?)```", readme, re.S)
+files = "".join(open(f).read() for f in ("examples/quickstart.c", "examples/utmstack_cli.c"))
+missing = [b for b in blocks if b not in files]
+sys.exit(1 if missing or not blocks else 0)
+'
 echo "matrix: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -27,11 +27,11 @@ emu_wait() { # NAME... : exports UTM_PORT_NAME for each that came up
 
 emu_stop_all() {
     for _p in "$EMU_DIR"/*.pid; do
-        [ -f "$_p" ] && kill "$(cat "$_p")" 2>/dev/null
+        if [ -f "$_p" ]; then kill "$(cat "$_p")" 2>/dev/null || true; fi
     done
     sleep 0.1
     for _p in "$EMU_DIR"/*.pid; do
-        [ -f "$_p" ] && kill -9 "$(cat "$_p")" 2>/dev/null
+        if [ -f "$_p" ]; then kill -9 "$(cat "$_p")" 2>/dev/null || true; fi
     done
     rm -rf "$EMU_DIR"
 }

@@ -1,1 +1,320 @@
-print("cli: 0 passed, 0 failed")
+#!/usr/bin/env python3
+"""The `utmstack` tool's contract (DESIGN.md): options, environment variables,
+output and exit codes, driven against the emulator that tests/run.sh started
+(UTM_PORT, UTM_LOCK_PORT, UTM_PKI). Prints "cli: N passed, N failed"."""
+import json
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+import ssl
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOOL = os.environ.get("UTM_TOOL", os.path.join(ROOT, "build", "utmstack"))
+PKI = os.path.join(ROOT, os.environ.get("UTM_PKI", "build/pki"))
+CA = os.path.join(PKI, "ca.pem")
+PORT = os.environ.get("UTM_PORT")
+LOCK_PORT = os.environ.get("UTM_LOCK_PORT")
+URL = "https://localhost:%s" % PORT
+KEY = "test-internal-key-0123456789"
+TMP = tempfile.mkdtemp(prefix="utm-cli.")
+
+
+def secret_file(name, content):
+    path = os.path.join(TMP, name)
+    with open(path, "w") as f:
+        f.write(content + "\n")
+    return path
+
+
+PASSWORD_FILE = secret_file("password", "s3cret-Passw0rd")
+KEY_FILE = secret_file("key", KEY)
+
+
+def run(args, env=None, stdin=None, url=URL, ca=CA, timeout=60):
+    """(exit code, stdout, stderr, peak RSS in KiB)."""
+    e = {k: v for k, v in os.environ.items() if not k.startswith("UTMSTACK_")}
+    if url:
+        e["UTMSTACK_URL"] = url
+    if ca:
+        e["UTMSTACK_CA"] = ca
+    e.update(env or {})
+    p = subprocess.Popen([TOOL] + args, env=e, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    out, err = p.communicate(stdin.encode() if stdin else None, timeout=timeout)
+    return p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), 0
+
+
+def run_rss(args, env=None):
+    """Like run, with the tool's peak RSS (KiB) as GNU time sees it (wait4 in
+    Python would count the forked interpreter); stdout counted, not kept."""
+    e = {k: v for k, v in os.environ.items() if not k.startswith("UTMSTACK_")}
+    e.update({"UTMSTACK_URL": URL, "UTMSTACK_CA": CA}, **(env or {}))
+    rss_file = os.path.join(TMP, "rss")
+    with open(os.path.join(TMP, "out.ndjson"), "wb") as out:
+        p = subprocess.run(["/usr/bin/time", "-o", rss_file, "-f", "%M", TOOL] + args, env=e, stdout=out,
+                           stderr=subprocess.PIPE, timeout=300)
+    lines = bad = 0
+    with open(os.path.join(TMP, "out.ndjson"), "rb") as f:
+        for line in f:
+            lines += 1
+            if lines % 997 == 0:  # a sample parses as JSON
+                try:
+                    json.loads(line)
+                except ValueError:
+                    bad += 1
+    with open(rss_file) as f:
+        rss = int(f.read().split()[-1])
+    return p.returncode, lines, bad, p.stderr.decode(), rss
+
+
+def stats(port=PORT):
+    ctx = ssl.create_default_context(cafile=CA)
+    with urllib.request.urlopen("https://localhost:%s/_emulator/stats" % port, context=ctx) as r:
+        return json.loads(r.read())
+
+
+def fault(spec, port=PORT):
+    ctx = ssl.create_default_context(cafile=CA)
+    req = urllib.request.Request("https://localhost:%s/_emulator/fault" % port, data=json.dumps(spec).encode(),
+                                 method="POST")
+    urllib.request.urlopen(req, context=ctx).read()
+
+
+PASSWORD = {"UTMSTACK_USER": "admin", "UTMSTACK_PASSWORD": "s3cret-Passw0rd"}
+APIKEY = {"UTMSTACK_API_KEY": KEY}
+
+
+def ndjson(out):
+    return [json.loads(line) for line in out.splitlines()]
+
+
+# ---- the tests ---------------------------------------------------------------
+
+def test_usage_errors():
+    assert run([])[0] == 2
+    assert run(["frobnicate"], APIKEY)[0] == 2
+    assert run(["--no-such-option", "get", "/api/account"], APIKEY)[0] == 2
+    rc, _, err, _ = run(["get", "/api/account"])
+    assert rc == 2 and "credentials" in err, err
+    assert run(["get", "/api/account"], APIKEY, url=None)[0] == 2
+    assert run(["search"], APIKEY)[0] == 2                      # no --index
+    assert run(["search", "--index", "alert-*", "--filter", "severity"], APIKEY)[0] == 2
+    assert run(["search", "--index", "alert-*", "--filter", "severity:EQUALS:3"], APIKEY)[0] == 2
+    assert run(["search", "--index", "alert-*", "--sort", "name"], APIKEY)[0] == 2
+    assert run(["search", "--index", "alert-*", "--size", "ten"], APIKEY)[0] == 2
+    assert run(["login"], {"UTMSTACK_USER": "admin"})[0] == 2   # no password
+    assert run(["get", "account"], APIKEY)[0] == 2              # PATH must start with /
+    assert run(["get", "/api/account"], APIKEY, url="ftp://x")[0] == 2
+    rc, out, _, _ = run(["--help"])
+    assert rc == 0 and "Exit status" in out
+    # a filter the server's rules refuse is caught before sending
+    before = stats()["requests"]
+    rc, _, err, _ = run(["search", "--index", "alert-*", "--filter", "@timestamp:IS_BETWEEN:now-7d"], APIKEY)
+    assert rc == 2 and "filter 1 (@timestamp IS_BETWEEN)" in err, err
+    assert rc == 2 and run(["search", "--index", "alert-*", "--filter", "tags:EXIST:x"], APIKEY)[0] == 2
+    assert stats()["requests"] == before + 1  # only our stats call
+
+
+def test_login():
+    rc, out, err, _ = run(["login"], PASSWORD)
+    assert rc == 0, err
+    doc = json.loads(out)
+    assert doc["authenticated"] is True and doc["user"] == "admin"
+    assert abs(doc["expires"] - (time.time() + 86400)) < 120, doc
+    rc, out, _, _ = run(["--remember-me", "--user", "admin", "--password-file", PASSWORD_FILE, "login"])
+    assert rc == 0 and json.loads(out)["expires"] > time.time() + 29 * 86400
+    assert out.count("\n") == 1
+
+
+def test_wrong_password_is_3():
+    rc, out, err, _ = run(["login"], {"UTMSTACK_USER": "admin", "UTMSTACK_PASSWORD": "nope-nope"})
+    assert rc == 3 and out == "" and "Bad credentials" in err, (rc, err)
+    rc, _, _, _ = run(["get", "/api/account"], {"UTMSTACK_API_KEY": "wrong"})
+    assert rc == 3
+
+
+def test_search_ndjson_and_filters():
+    rc, out, err, _ = run(["search", "--index", "alert-*", "--filter", "severity:IS:3", "--filter",
+                           "@timestamp:IS_BETWEEN:now-30d,now", "--size", "15", "--sort", "@timestamp,desc"], PASSWORD)
+    assert rc == 0, err
+    docs = ndjson(out)
+    assert 0 < len(docs) <= 15 and all(d["severity"] == 3 for d in docs)
+    stamps = [d["@timestamp"] for d in docs]
+    assert stamps == sorted(stamps, reverse=True)
+    total = int([l for l in err.splitlines() if l.startswith("total=")][0][6:])
+    assert total >= len(docs)
+    # list operators: comma lists (numbers stay numbers) and JSON lists
+    rc, out, err, _ = run(["search", "--index", "alert-*", "--filter", "status:IS_ONE_OF:2,3", "--size", "50"], APIKEY)
+    assert rc == 0 and out and all(d["status"] in (2, 3) for d in ndjson(out)), err
+    rc, out, _, _ = run(["search", "--index", "alert-*", "--filter", "severity:IS_ONE_OF:[1,2]", "--size", "50"], APIKEY)
+    assert rc == 0 and out and all(d["severity"] in (1, 2) for d in ndjson(out))
+    rc, out, _, _ = run(["search", "--index", "alert-*", "--filter", "statusLabel:IS:\"Open\"",
+                         "--filter", "tags:EXIST", "--filter", "source.host:START_WITH:srv-1"], APIKEY)
+    assert rc == 0 and out
+    assert all(d["statusLabel"] == "Open" and d["source"]["host"].startswith("srv-1") for d in ndjson(out))
+    # a value that is not JSON is a string; text with a colon in it is kept whole
+    rc, out, _, _ = run(["search", "--index", "alert-*", "--filter", "description:CONTAIN:path C:\\Windows",
+                         "--size", "3"], APIKEY)
+    assert rc == 0 and len(ndjson(out)) == 3
+    # unicode and escapes come through intact
+    d = ndjson(out)[0]
+    assert "caf\u00e9 \u2713" in d["description"] and "\U0001F512" in d["description"] and '"quoted"' in d["description"]
+
+
+def test_search_all_pages():
+    rc, out, err, _ = run(["search", "--index", "alert-*", "--size", "7", "--top", "30", "--all",
+                           "--sort", "@timestamp,desc"], APIKEY)
+    assert rc == 0, err
+    docs = ndjson(out)
+    assert len(docs) == 30 and len({d["id"] for d in docs}) == 30
+    assert "total=30" in err
+
+
+def test_server_error_is_6():
+    rc, _, err, _ = run(["search", "--index", "alert-*", "--filter", "@timestamp:IS_BETWEEN:yesterday,today"], APIKEY)
+    assert rc == 6 and "bad date" in err, (rc, err)
+    rc, out, err, _ = run(["get", "/api/no-such-thing"], APIKEY)
+    assert rc == 6 and "404" in err and out == "", (rc, err)
+
+
+def test_generic_calls():
+    rc, out, err, _ = run(["get", "/api/account"], APIKEY)
+    assert rc == 0 and json.loads(out)["login"] == "admin", err
+    rc, out, err, _ = run(["post", "/api/emulator-notes", "--data", '{"text":"caf\u00e9 \\"q\\""}'], PASSWORD)
+    assert rc == 0, err
+    note = json.loads(out)
+    assert note["text"] == 'caf\u00e9 "q"'
+    body = secret_file("note.json", json.dumps({"id": note["id"], "text": "changed"}))
+    rc, out, err, _ = run(["put", "/api/emulator-notes", "--data", "@" + body], PASSWORD)
+    assert rc == 0 and json.loads(out)["text"] == "changed", err
+    rc, out, _, _ = run(["post", "/api/emulator-notes", "--data", "@-"], PASSWORD, stdin='{"text":"from stdin"}')
+    assert rc == 0 and json.loads(out)["text"] == "from stdin"
+    rc, out, _, _ = run(["get", "/api/emulator-notes/%d" % note["id"]], APIKEY)
+    assert rc == 0 and json.loads(out)["text"] == "changed"
+    assert run(["delete", "/api/emulator-notes/%d" % note["id"]], APIKEY)[0] == 0
+    assert run(["get", "/api/emulator-notes/%d" % note["id"]], APIKEY)[0] == 6
+    assert run(["post", "/api/emulator-notes", "--data", "not json"], APIKEY)[0] == 6   # 400
+
+
+def test_verbose_hides_secrets():
+    rc, _, err, _ = run(["-v", "get", "/api/account"], APIKEY)
+    assert rc == 0 and "Utm-Internal-Key: ***" in err and KEY not in err, err
+    rc, out, err, _ = run(["-v", "login"], PASSWORD)
+    assert rc == 0 and "s3cret-Passw0rd" not in err and "Authorization: ***" in err
+    assert json.loads(out)["authenticated"] is True
+    assert "> POST /api/authenticate HTTP/1.1" in err
+
+
+def test_tls_failures_are_4():
+    rc, _, err, _ = run(["get", "/api/account"], APIKEY, ca=os.path.join(PKI, "rogue-ca.pem"))
+    assert rc == 4 and "certificate" in err, (rc, err)
+    rc, _, err, _ = run(["--servername", "wrong.example", "get", "/api/account"], APIKEY)
+    assert rc == 4, err
+    rc, out, err, _ = run(["--insecure", "get", "/api/account"], APIKEY, ca=os.path.join(PKI, "rogue-ca.pem"))
+    assert rc == 0 and "warning" in err and "insecure" in err, (rc, err)
+    # by IP address, with the name to verify against
+    rc, _, err, _ = run(["--servername", "localhost", "get", "/api/account"], APIKEY,
+                        url="https://127.0.0.1:%s" % PORT)
+    assert rc == 0, err
+
+
+def test_network_failures_are_5():
+    rc, _, err, _ = run(["get", "/api/account"], APIKEY, url="https://127.0.0.1:1")
+    assert rc == 5, (rc, err)
+    fault({"fault": "stall-before", "path": "/api/account", "seconds": 3})
+    t0 = time.time()
+    rc, _, err, _ = run(["--timeout", "800", "get", "/api/account"], APIKEY)
+    assert rc == 5 and "timed out" in err and time.time() - t0 < 2.5, (rc, err)
+    fault({"fault": "truncate-body", "path": "/api/account"})
+    assert run(["get", "/api/account"], APIKEY)[0] == 5
+
+
+def test_locked_is_7():
+    url = "https://localhost:%s" % LOCK_PORT
+    bad = {"UTMSTACK_USER": "admin", "UTMSTACK_PASSWORD": "wrong-one"}
+    codes = [run(["login"], bad, url=url)[0] for _ in range(10)]
+    assert codes == [3] * 10, codes
+    rc, _, err, _ = run(["login"], PASSWORD, url=url)
+    assert rc == 7, (rc, err)
+    assert stats(LOCK_PORT)["login_attempts"] == 11
+
+
+def test_two_factor():
+    tfa = {"UTMSTACK_USER": "tfauser", "UTMSTACK_PASSWORD": "tfa-Passw0rd"}
+    rc, out, err, _ = run(["login"], tfa, stdin="123456\n")
+    assert rc == 0 and json.loads(out)["user"] == "tfauser", err
+    rc, out, err, _ = run(["login"], tfa, stdin="000000\n")
+    assert rc == 3 and "Invalid verification code" in err, (rc, err)
+    rc, _, err, _ = run(["get", "/api/account"], tfa, stdin="")  # no code to give
+    assert rc == 3, (rc, err)
+
+
+def test_token_file():
+    path = os.path.join(TMP, "session")
+    rc, out, err, _ = run(["--token-file", path, "login"], PASSWORD)
+    assert rc == 0, err
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    assert mode == 0o600, oct(mode)
+    token = open(path).read().strip()
+    assert token.count(".") == 2
+    logins = stats()["logins"]
+    # a valid cached token: no login, with or without the password at hand
+    rc, out, err, _ = run(["--token-file", path, "get", "/api/account"], {"UTMSTACK_USER": "admin"})
+    assert rc == 0 and json.loads(out)["login"] == "admin", err
+    rc, out, err, _ = run(["get", "/api/account"], dict(PASSWORD, UTMSTACK_TOKEN_FILE=path))
+    assert rc == 0, err
+    rc, out, err, _ = run(["--token-file", path, "search", "--index", "alert-*", "--size", "2"])
+    assert rc == 0 and len(ndjson(out)) == 2, err
+    assert stats()["logins"] == logins
+    # a bad cached token: with a password the tool logs in again and stores the new one
+    with open(path, "w") as f:
+        f.write("garbage\n")
+    assert run(["--token-file", path, "get", "/api/account"])[0] == 2   # nothing valid to use
+    rc, out, err, _ = run(["--token-file", path, "get", "/api/account"], PASSWORD)
+    assert rc == 0, err
+    assert stats()["logins"] == logins + 1
+    assert open(path).read().strip().count(".") == 2
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_option_beats_environment():
+    rc, out, err, _ = run(["--url", URL, "get", "/api/account"], APIKEY, url="https://127.0.0.1:1")
+    assert rc == 0 and json.loads(out)["login"] == "admin", err
+    rc, out, err, _ = run(["--api-key-file", KEY_FILE, "get", "/api/account"], {"UTMSTACK_API_KEY": "wrong"})
+    assert rc == 0 and json.loads(out)["login"] == "admin", err
+
+
+def test_constant_memory_stream():
+    """50,000 documents in one answer: peak RSS as for 5,000."""
+    base = ["search", "--index", "bulk-*"]
+    rc_s, n_s, bad_s, err_s, rss_s = run_rss(base + ["--size", "5000", "--top", "5000"], APIKEY)
+    rc_l, n_l, bad_l, err_l, rss_l = run_rss(base + ["--size", "50000", "--top", "50000"], APIKEY)
+    print("  peak RSS: %d KiB for %d documents, %d KiB for %d documents" % (rss_s, n_s, rss_l, n_l))
+    assert rc_s == 0 and rc_l == 0, (err_s, err_l)
+    assert n_s == 5000 and n_l == 50000 and bad_s == 0 and bad_l == 0
+    assert "total=50000" in err_l
+    assert rss_l <= rss_s + 512, (rss_s, rss_l)   # within 512 KiB (noise): 50k documents would be ~12 MiB
+
+
+def main():
+    tests = [(k, v) for k, v in globals().items() if k.startswith("test_") and callable(v)]
+    passed = failed = 0
+    for name, fn in tests:
+        try:
+            fn()
+            passed += 1
+        except Exception:  # noqa: BLE001 - every failure is reported, none stops the others
+            failed += 1
+            print("FAIL %s" % name)
+            traceback.print_exc(limit=3, file=sys.stdout)
+    print("cli: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
