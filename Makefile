@@ -6,7 +6,7 @@ MBEDTLS_CFLAGS ?=
 MBEDTLS_LIBS   ?= -lmbedtls -lmbedx509 -lmbedcrypto
 JSMN_CFLAGS    ?=
 PYTHON  ?= python3
-B       := build
+B       ?= build
 INC     := -I. -Iports $(MBEDTLS_CFLAGS) $(JSMN_CFLAGS)
 HDRS    := utmstack.h ports/utmstack_posix.h
 
@@ -52,7 +52,7 @@ deps:
 
 test: deps
 	@$(MAKE) --no-print-directory all $(B)/unit $(B)/integration
-	@sh tests/run.sh
+	@B=$(B) sh tests/run.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory $(B)/utmstack

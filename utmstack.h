@@ -1502,6 +1502,10 @@ static int utm__tls_setup(utm_client_t *c)
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
     mbedtls_ssl_conf_min_tls_version(&c->conf_, MBEDTLS_SSL_VERSION_TLS1_2);
     mbedtls_ssl_conf_groups(&c->conf_, utm__groups);
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3) && defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED)
+    /* TLS 1.3 tickets come after the handshake; without this they are dropped */
+    mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(&c->conf_, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+#endif
 #else
     mbedtls_ssl_conf_min_version(&c->conf_, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
     mbedtls_ssl_conf_curves(&c->conf_, utm__groups);
@@ -1536,6 +1540,14 @@ static void utm__tls_verify_text(utm_client_t *c)
     }
 }
 
+/* Keep the session for resumption on the next connection. */
+static void utm__save_session(utm_client_t *c)
+{
+    mbedtls_ssl_session_free(&c->session_);
+    mbedtls_ssl_session_init(&c->session_);
+    c->have_session_ = mbedtls_ssl_get_session(&c->ssl_, &c->session_) == 0;
+}
+
 static int utm__tls_handshake(utm_client_t *c)
 {
     int r, rounds = 0;
@@ -1561,9 +1573,11 @@ static int utm__tls_handshake(utm_client_t *c)
         utm__log2(c, UTM_LOG_WARN, "insecure: accepted an unverified ", c->errmsg_);
     }
     if (c->pin_failed_) { utm__tls_verify_text(c); return UTM_ERR_TLS_PIN; }
-    mbedtls_ssl_session_free(&c->session_);
-    mbedtls_ssl_session_init(&c->session_);
-    c->have_session_ = mbedtls_ssl_get_session(&c->ssl_, &c->session_) == 0;
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    /* a TLS 1.3 session is worth keeping only once its ticket arrives */
+    if (mbedtls_ssl_get_version_number(&c->ssl_) != MBEDTLS_SSL_VERSION_TLS1_2) return UTM_OK;
+#endif
+    utm__save_session(c);
     return UTM_OK;
 }
 
@@ -1649,6 +1663,9 @@ static int utm__recv_some(utm_client_t *c, unsigned char *p, size_t n)
         r = mbedtls_ssl_read(&c->ssl_, p, n);
         if (r > 0) return r;
         if (r == 0 || r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || r == MBEDTLS_ERR_SSL_CONN_EOF) return 0;
+#ifdef MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET
+        if (r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) utm__save_session(c); /* TLS 1.3 */
+#endif
         if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE
 #ifdef MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET
             || r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET

@@ -3,6 +3,8 @@
 # Needs the programs `make all build/unit build/integration` builds.
 cd "$(dirname "$0")/.." || exit 1
 set -u
+B=${B:-build}   # where the programs are (make B=dir ... builds elsewhere)
+export UTM_TOOL="$PWD/$B/utmstack"
 . tests/emulators.sh
 trap 'emu_stop_all' EXIT INT TERM
 OUT=$EMU_DIR/out
@@ -21,7 +23,7 @@ tally() { # NAME FILE: add the suite's "NAME: N passed, N failed" to the total
 }
 
 # unit: no network
-./build/unit >"$OUT/unit" 2>&1
+./$B/unit >"$OUT/unit" 2>&1
 grep -av '^unit:' "$OUT/unit"
 tally unit "$OUT/unit"
 
@@ -31,7 +33,7 @@ grep -av '^matrix:' "$OUT/matrix" | grep -av '^ok ' || true
 tally matrix "$OUT/matrix"
 
 # integration: emulators on loopback with a throwaway PKI
-PKI=build/pki
+PKI=$B/pki
 sh tests/mkcerts.sh "$PKI"
 export UTM_PKI=$PKI
 export UTM_PIN=$(openssl x509 -in "$PKI/server.pem" -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum | cut -c1-64)
@@ -56,7 +58,7 @@ if emu_wait MAIN V11 SHORT LOCK PLAIN ROGUE WRONGHOST EXPIRED FUTURE CLI CLILOCK
     else
         echo "integration: no ::1 on this machine: the IPv6 check is skipped (not counted)"
     fi
-    ./build/integration >"$OUT/integration" 2>&1
+    ./$B/integration >"$OUT/integration" 2>&1
     grep -av '^integration:' "$OUT/integration"
     tally integration "$OUT/integration"
     UTM_PORT=$UTM_PORT_CLI UTM_LOCK_PORT=$UTM_PORT_CLILOCK "$PYTHON" tests/test_cli.py >"$OUT/cli" 2>&1
