@@ -11,19 +11,11 @@
  *
  *   Everywhere else just #include "utmstack.h". Link mbedTLS (libmbedtls,
  *   libmbedx509, libmbedcrypto); jsmn.h must be on the include path.
- *   examples/quickstart.c is the 40-line program that logs in and prints the
- *   last ten alerts; it is compiled by `make`.
  *
- *       utm_posix_t net;
- *       utm_config_t cfg;
- *       static utm_client_t client;             (about 27 KiB: see SIZES)
- *       memset(&cfg, 0, sizeof cfg);            (all zero = defaults)
- *       cfg.url = "https://utm.example.com";
- *       cfg.port = utm_posix_port(); cfg.port_ctx = &net;
- *       if (utm_client_init(&client, &cfg) != UTM_OK) ...;
- *       utm_auth_use_password(&client, "admin", password, 0);
- *       rc = utm_search(&client, &search, &result);  (logs in on first use)
- *       utm_client_free(&client);               (wipes every secret)
+ *   Then: zero a utm_config_t, set url, port (utm_posix_port()) and
+ *   port_ctx; utm_client_init(); choose credentials (utm_auth_use_*); call
+ *   utm_search() / utm_request(); utm_client_free() wipes every secret.
+ *   examples/quickstart.c is that program in 40 lines (built by `make`).
  *
  * LAYERS (each a section of the implementation, in data order)
  *
@@ -829,7 +821,7 @@ UTMSTACK_API const char *utm_last_error(const utm_client_t *c)
 static void utm__seterr(utm_client_t *c, const char *a, const char *b)
 {
     size_t n = 0, k;
-    if (a) { k = utm__len(a, sizeof c->errmsg_ - 1); memcpy(c->errmsg_, a, k); n = k; }
+    if (a) { k = utm__len(a, sizeof c->errmsg_ - 1); memmove(c->errmsg_, a, k); n = k; }
     if (b) {
         k = utm__len(b, sizeof c->errmsg_ - 1 - n);
         if (n + k >= sizeof c->errmsg_) k = sizeof c->errmsg_ - 1 - n;
@@ -1561,8 +1553,12 @@ static int utm__tls_handshake(utm_client_t *c)
     c->net_err_ = 0;
     while ((r = mbedtls_ssl_handshake(&c->ssl_)) != 0) {
         if ((r != MBEDTLS_ERR_SSL_WANT_READ && r != MBEDTLS_ERR_SSL_WANT_WRITE) || ++rounds > 1000) {
+            int tls = r;
             r = utm__tls_fail(c, r);
             if (r == UTM_ERR_TLS_VERIFY || r == UTM_ERR_TLS_PIN) utm__tls_verify_text(c);
+            else if (c->net_err_) utm__seterr(c, utm_strerror(r), " during the TLS handshake");
+            else if (tls == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) utm__seterr(c, "the server refused the TLS handshake (alert)", NULL);
+            else utm__seterr(c, c->errmsg_, " in the TLS handshake");
             return r;
         }
     }

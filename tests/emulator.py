@@ -719,6 +719,7 @@ def main():
     ap.add_argument("--port-file", help="write the port here once listening")
     ap.add_argument("--cert", help="PEM certificate (chain); without it, plain HTTP")
     ap.add_argument("--key")
+    ap.add_argument("--client-ca", help="require a client certificate signed by this CA")
     ap.add_argument("--tls-max", choices=["1.0", "1.1", "1.2", "1.3"], help="highest TLS version offered")
     ap.add_argument("--user", action="append", default=[], help="NAME:PASSWORD (repeatable)")
     ap.add_argument("--tfa-user", action="append", default=[], help="NAME:PASSWORD with two-factor login")
@@ -759,6 +760,9 @@ def main():
     if S.tls:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.cert, a.key)
+        if a.client_ca:
+            ctx.load_verify_locations(a.client_ca)
+            ctx.verify_mode = ssl.CERT_REQUIRED
         if a.tls_max in ("1.0", "1.1"):
             ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
             ctx.minimum_version = ssl.TLSVersion.TLSv1

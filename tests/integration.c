@@ -388,6 +388,60 @@ static void test_pin(void)
     CHECK_INT(get_account(&C, login, sizeof login), UTM_ERR_TLS_PIN);
 }
 
+static char *slurp(const char *name, size_t *len)
+{
+    static char buf[2][4096];
+    static int k;
+    char path[600], *b = buf[k ^= 1];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/%s", getenv("UTM_PKI"), name);
+    f = fopen(path, "rb");
+    *len = f ? fread(b, 1, sizeof buf[0] - 1, f) : 0;
+    if (f) fclose(f);
+    b[*len] = 0;
+    *len += 1; /* mbedTLS wants a PEM's NUL counted */
+    return b;
+}
+
+static void test_client_certificate(void)
+{
+    utm_config_t cfg;
+    char login[64];
+    size_t clen, klen;
+    const char *cert = slurp("client.pem", &clen), *key = slurp("client.key", &klen);
+    /* without one, the server refuses the handshake */
+    CHECK_INT(open_client(&C, &NET, url("https", "localhost", "UTM_PORT_MTLS"), NULL), UTM_OK);
+    utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
+    {
+        int rc = get_account(&C, login, sizeof login); /* an alert, or a reset right after it */
+        CHECK(rc == UTM_ERR_TLS || rc == UTM_ERR_NET);
+        CHECK(strstr(utm_last_error(&C), "handshake") != NULL);
+    }
+    /* with it */
+    utm_client_free(&C);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.url = url("https", "localhost", "UTM_PORT_MTLS");
+    cfg.port = utm_posix_port();
+    cfg.port_ctx = &NET;
+    cfg.ca_file = CA;
+    cfg.client_cert = (const unsigned char *)cert;
+    cfg.client_cert_len = clen;
+    cfg.client_key = (const unsigned char *)key;
+    cfg.client_key_len = klen;
+    CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
+    utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
+    CHECK_INT(get_account(&C, login, sizeof login), UTM_OK);
+    /* a key that is not the certificate's, or no key: refused at init */
+    utm_client_free(&C);
+    cfg.client_key = (const unsigned char *)slurp("server.key", &klen);
+    cfg.client_key_len = klen;
+    CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_TLS_CLIENT_CERT);
+    utm_client_free(&C);
+    cfg.client_key = NULL;
+    CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_TLS_CLIENT_CERT);
+    utm_client_free(&C);
+}
+
 static void test_tfa(void)
 {
     char login[64];
@@ -593,6 +647,7 @@ int main(void)
     RUN(test_certificate_refusals);
     RUN(test_servername_and_ip);
     RUN(test_pin);
+    RUN(test_client_certificate);
     RUN(test_tfa);
     RUN(test_v11_and_odd_passwords);
     RUN(test_renewal_and_relogin);

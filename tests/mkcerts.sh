@@ -6,12 +6,13 @@
 #   expired.pem/.key  localhost, valid only in 2020
 #   future.pem/.key   localhost, valid only from 2099
 #   rogue-ca.pem, rogue.pem/.key  localhost, signed by another CA
+#   client.pem/.key   a client certificate signed by the CA (for mutual TLS)
 # Nothing here is secret: the keys live only as long as the test run.
 set -eu
 d=$1
 mkdir -p "$d"
 cd "$d"
-[ -f ca.pem ] && [ -f server.pem ] && [ -f future.pem ] && exit 0
+[ -f ca.pem ] && [ -f server.pem ] && [ -f client.pem ] && exit 0
 
 ec() { openssl ecparam -name prime256v1 -genkey -noout -out "$1" 2>/dev/null; }
 
@@ -40,10 +41,10 @@ CNF
 : > index.txt
 echo 1000 > serial
 
-leaf() { # name cacert cakey cn san startdate enddate
+leaf() { # name cacert cakey cn san startdate enddate [usage]
     ec "$1.key"
     openssl req -new -key "$1.key" -subj "/CN=$4" -addext "subjectAltName=$5" \
-        -addext "extendedKeyUsage=serverAuth" -out "$1.csr" 2>/dev/null
+        -addext "extendedKeyUsage=${8:-serverAuth}" -out "$1.csr" 2>/dev/null
     openssl ca -batch -config ca.cnf -cert "$2" -keyfile "$3" -in "$1.csr" -out "$1.pem" \
         -startdate "$6" -enddate "$7" -notext 2>/dev/null
     rm -f "$1.csr"
@@ -58,4 +59,5 @@ leaf wronghost ca.pem ca.key wrong.example "DNS:wrong.example" "$now" "$later"
 leaf expired ca.pem ca.key localhost "DNS:localhost" 200101000000Z 200201000000Z
 leaf rogue rogue-ca.pem rogue-ca.key localhost "DNS:localhost" "$now" "$later"
 leaf future ca.pem ca.key localhost "DNS:localhost" 20990101000000Z 20990201000000Z
+leaf client ca.pem ca.key appliance-42 "DNS:appliance-42" "$now" "$later" clientAuth
 rm -f index.txt* serial* ca.cnf ./*.old 1*.pem 2>/dev/null || true

@@ -289,6 +289,18 @@ def test_option_beats_environment():
     assert rc == 0 and json.loads(out)["login"] == "admin", err
 
 
+def test_quickstart_example():
+    e = dict(os.environ, UTMSTACK_URL=URL, UTMSTACK_CA=CA, UTMSTACK_USER="admin", UTMSTACK_PASSWORD="s3cret-Passw0rd")
+    p = subprocess.run([os.path.join(os.path.dirname(TOOL), "quickstart")], env=e, capture_output=True, text=True,
+                       timeout=30)
+    lines = p.stdout.splitlines()
+    assert p.returncode == 0, p.stderr
+    assert len(lines) == 11 and lines[0].startswith(" 1  20") and lines[-1].endswith("alerts in all"), lines
+    e["UTMSTACK_PASSWORD"] = "wrong-password"
+    p = subprocess.run([os.path.join(os.path.dirname(TOOL), "quickstart")], env=e, capture_output=True, text=True)
+    assert p.returncode == 1 and "Bad credentials" in p.stderr, p.stderr
+
+
 def test_constant_memory_stream():
     """50,000 documents in one answer: peak RSS as for 5,000."""
     base = ["search", "--index", "bulk-*"]
