@@ -7,7 +7,7 @@
  *
  *       #define UTMSTACK_IMPLEMENTATION
  *       #include "utmstack.h"
- *       #include "utmstack_posix.h"     (or utmstack_lwip.h, utmstack_zephyr.h)
+ *       #include "utmstack_posix.h"     (or your own port: see PORT)
  *
  *   Everywhere else just #include "utmstack.h". Link mbedTLS (libmbedtls,
  *   libmbedx509, libmbedcrypto); jsmn.h must be on the include path.
@@ -17,7 +17,8 @@
  *   utm_search() / utm_request(); utm_client_free() wipes every secret.
  *   examples/quickstart.c is that program in 40 lines (built by `make`).
  *
- * LAYERS (each a section of the implementation, in data order)
+ * LAYERS (each a section of the implementation, in data order; PORT is
+ * the utm_port_t contract, below)
  *
  *   util     strings, numbers, base64url, UTF-8, percent-encoding
  *   json     jsmn behind our own accessors; JSON string writer; the

@@ -57,6 +57,8 @@ typedef struct cli {
     /* search */
     utm_filter_t *filters;
     size_t nfilters;
+    void **owned;      /* what the filters point into */
+    size_t nowned;
     const char **sorts;
     size_t nsorts;
     unsigned long page, size, top;
@@ -163,9 +165,17 @@ static utm_value_t list_item(char *s)
     return utm_value_string(s);
 }
 
+static void *own(cli_t *o, void *p)
+{
+    o->owned = (void **)realloc((void *)o->owned, (o->nowned + 1) * sizeof *o->owned);
+    if (!p || !o->owned) exit(EX_USAGE);
+    o->owned[o->nowned++] = p;
+    return p;
+}
+
 /* FIELD:OPERATOR[:VALUE]; a field may itself hold ':'; the operator is the
  * first ':'-separated word that names one.                                 */
-static void parse_filter(const char *spec, utm_filter_t *f)
+static void parse_filter(cli_t *o, const char *spec, utm_filter_t *f)
 {
     const char *p;
     for (p = strchr(spec, ':'); p; p = strchr(p + 1, ':')) {
@@ -175,15 +185,13 @@ static void parse_filter(const char *spec, utm_filter_t *f)
         char *field, *value;
         if (op == UTM_OP_COUNT) continue;
         memset(f, 0, sizeof *f);
-        field = (char *)malloc((size_t)(p - spec) + 1);
-        if (!field) exit(EX_USAGE);
+        field = (char *)own(o, malloc((size_t)(p - spec) + 1));
         memcpy(field, spec, (size_t)(p - spec));
         field[p - spec] = 0;
         f->field = field[0] ? field : NULL;
         f->op = op;
         if (!stop) return;
-        value = strdup(stop + 1);
-        if (!value) exit(EX_USAGE);
+        value = (char *)own(o, strdup(stop + 1));
         if (json_kind(value) != UTM_JSON_INVALID && json_kind(value) != UTM_JSON_OBJECT &&
             json_kind(value) != UTM_JSON_NULL) {
             f->value = utm_value_json(value);
@@ -192,8 +200,7 @@ static void parse_filter(const char *spec, utm_filter_t *f)
             char *s, *save = NULL;
             utm_value_t *items;
             for (s = value; *s; s++) count += *s == ',';
-            items = (utm_value_t *)calloc(count, sizeof *items);
-            if (!items) exit(EX_USAGE);
+            items = (utm_value_t *)own(o, calloc(count, sizeof *items));
             for (s = strtok_r(value, ",", &save); s; s = strtok_r(NULL, ",", &save)) items[i++] = list_item(s);
             f->value = utm_value_list(items, i);
         } else {
@@ -202,6 +209,15 @@ static void parse_filter(const char *spec, utm_filter_t *f)
         return;
     }
     die_usage("filter is not FIELD:OPERATOR[:VALUE] with a known operator", spec);
+}
+
+static void free_search_args(cli_t *o)
+{
+    size_t i;
+    for (i = 0; i < o->nowned; i++) free(o->owned[i]);
+    free((void *)o->owned);
+    free(o->filters);
+    free((void *)o->sorts);
 }
 
 static int exit_code(int rc)
@@ -477,7 +493,7 @@ static void parse_args(cli_t *o, int argc, char **argv)
         } else if (TAKES("--filter")) {
             o->filters = (utm_filter_t *)realloc(o->filters, (o->nfilters + 1) * sizeof *o->filters);
             if (!o->filters) exit(EX_USAGE);
-            parse_filter(val, &o->filters[o->nfilters++]);
+            parse_filter(o, val, &o->filters[o->nfilters++]);
         } else if (a[0] == '-' && a[1] != 0) die_usage("unknown option", a);
         else if (!o->command) o->command = a;
         else if (!o->path) o->path = a;
@@ -582,6 +598,7 @@ int main(int argc, char **argv)
         o.user && o.have_password && strcmp(utm_auth_token(&client), o.token) != 0)
         save_token(&o, utm_auth_token(&client));
     utm_client_free(&client);
+    free_search_args(&o);
     wipe(&o, sizeof o);
     if (fflush(stdout) != 0 && code == EX_OK) code = EX_NET;
     return code;
