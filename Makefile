@@ -12,12 +12,14 @@ HDRS    := utmstack.h ports/utmstack_posix.h
 
 PROGRAMS := $(B)/utmstack $(B)/quickstart $(B)/sizes
 
-.PHONY: all test demo sizes clean deps help
+.PHONY: all test test-asan test-valgrind demo sizes clean deps help
 all: $(PROGRAMS)
 
 help:
 	@echo "make          build $(PROGRAMS)"
 	@echo "make test     install missing Debian packages, then every test (N passed, N failed)"
+	@echo "make test-asan      the same suites built with ASan + UBSan (clang)"
+	@echo "make test-valgrind  the same suites under valgrind memcheck"
 	@echo "make demo     the tool against a local UTMStack emulator"
 	@echo "make sizes    what a utm_client_t costs"
 	@echo "make clean"
@@ -54,9 +56,19 @@ test: deps
 	@$(MAKE) --no-print-directory all $(B)/unit $(B)/integration
 	@B=$(B) sh tests/run.sh
 
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+test-asan: deps
+	@$(MAKE) --no-print-directory B=build-asan CC=clang CFLAGS="$(ASAN_FLAGS)" all build-asan/unit build-asan/integration
+	@B=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 sh tests/run.sh
+
+VALGRIND := valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite
+test-valgrind: deps
+	@$(MAKE) --no-print-directory all $(B)/unit $(B)/integration
+	@B=$(B) RUNNER="$(VALGRIND)" sh tests/run.sh
+
 demo: deps
 	@$(MAKE) --no-print-directory $(B)/utmstack
 	@sh scripts/demo.sh
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) build-asan build-cov build-fuzz

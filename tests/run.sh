@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.." || exit 1
 set -u
 B=${B:-build}   # where the programs are (make B=dir ... builds elsewhere)
 export UTM_TOOL="$PWD/$B/utmstack"
+# RUNNER wraps every test program (valgrind, say); the CLI suite reads it too
+RUNNER=${RUNNER:-}
+export UTM_RUNNER="$RUNNER"
 . tests/emulators.sh
 trap 'emu_stop_all' EXIT INT TERM
 OUT=$EMU_DIR/out
@@ -23,7 +26,7 @@ tally() { # NAME FILE: add the suite's "NAME: N passed, N failed" to the total
 }
 
 # unit: no network
-./$B/unit >"$OUT/unit" 2>&1
+$RUNNER ./$B/unit >"$OUT/unit" 2>&1
 grep -av '^unit:' "$OUT/unit"
 tally unit "$OUT/unit"
 
@@ -59,7 +62,7 @@ if emu_wait MAIN V11 SHORT LOCK PLAIN ROGUE WRONGHOST EXPIRED FUTURE MTLS CLI CL
     else
         echo "integration: no ::1 on this machine: the IPv6 check is skipped (not counted)"
     fi
-    ./$B/integration >"$OUT/integration" 2>&1
+    $RUNNER ./$B/integration >"$OUT/integration" 2>&1
     grep -av '^integration:' "$OUT/integration"
     tally integration "$OUT/integration"
     UTM_PORT=$UTM_PORT_CLI UTM_LOCK_PORT=$UTM_PORT_CLILOCK "$PYTHON" tests/test_cli.py >"$OUT/cli" 2>&1

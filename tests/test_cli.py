@@ -15,6 +15,7 @@ import ssl
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOOL = os.environ.get("UTM_TOOL", os.path.join(ROOT, "build", "utmstack"))
+RUNNER = os.environ.get("UTM_RUNNER", "").split()  # e.g. valgrind and its options
 PKI = os.path.join(ROOT, os.environ.get("UTM_PKI", "build/pki"))
 CA = os.path.join(PKI, "ca.pem")
 PORT = os.environ.get("UTM_PORT")
@@ -43,7 +44,7 @@ def run(args, env=None, stdin=None, url=URL, ca=CA, timeout=60):
     if ca:
         e["UTMSTACK_CA"] = ca
     e.update(env or {})
-    p = subprocess.Popen([TOOL] + args, env=e, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    p = subprocess.Popen(RUNNER + [TOOL] + args, env=e, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     out, err = p.communicate(stdin.encode() if stdin else None, timeout=timeout)
     return p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), 0
@@ -56,7 +57,7 @@ def run_rss(args, env=None):
     e.update({"UTMSTACK_URL": URL, "UTMSTACK_CA": CA}, **(env or {}))
     rss_file = os.path.join(TMP, "rss")
     with open(os.path.join(TMP, "out.ndjson"), "wb") as out:
-        p = subprocess.run(["/usr/bin/time", "-o", rss_file, "-f", "%M", TOOL] + args, env=e, stdout=out,
+        p = subprocess.run(["/usr/bin/time", "-o", rss_file, "-f", "%M"] + RUNNER + [TOOL] + args, env=e, stdout=out,
                            stderr=subprocess.PIPE, timeout=300)
     lines = bad = 0
     with open(os.path.join(TMP, "out.ndjson"), "rb") as f:
@@ -291,13 +292,14 @@ def test_option_beats_environment():
 
 def test_quickstart_example():
     e = dict(os.environ, UTMSTACK_URL=URL, UTMSTACK_CA=CA, UTMSTACK_USER="admin", UTMSTACK_PASSWORD="s3cret-Passw0rd")
-    p = subprocess.run([os.path.join(os.path.dirname(TOOL), "quickstart")], env=e, capture_output=True, text=True,
-                       timeout=30)
+    p = subprocess.run(RUNNER + [os.path.join(os.path.dirname(TOOL), "quickstart")], env=e, capture_output=True,
+                       text=True, timeout=60)
     lines = p.stdout.splitlines()
     assert p.returncode == 0, p.stderr
     assert len(lines) == 11 and lines[0].startswith(" 1  20") and lines[-1].endswith("alerts in all"), lines
     e["UTMSTACK_PASSWORD"] = "wrong-password"
-    p = subprocess.run([os.path.join(os.path.dirname(TOOL), "quickstart")], env=e, capture_output=True, text=True)
+    p = subprocess.run(RUNNER + [os.path.join(os.path.dirname(TOOL), "quickstart")], env=e, capture_output=True,
+                       text=True)
     assert p.returncode == 1 and "Bad credentials" in p.stderr, p.stderr
 
 
