@@ -12,7 +12,7 @@ HDRS    := utmstack.h ports/utmstack_posix.h
 
 PROGRAMS := $(B)/utmstack $(B)/quickstart $(B)/sizes
 
-.PHONY: all test test-asan test-valgrind demo sizes clean deps help
+.PHONY: all test test-asan test-valgrind fuzz demo sizes clean deps help
 all: $(PROGRAMS)
 
 help:
@@ -20,6 +20,7 @@ help:
 	@echo "make test     install missing Debian packages, then every test (N passed, N failed)"
 	@echo "make test-asan      the same suites built with ASan + UBSan (clang)"
 	@echo "make test-valgrind  the same suites under valgrind memcheck"
+	@echo "make fuzz     each libFuzzer harness for FUZZ_SECONDS (30) seconds"
 	@echo "make demo     the tool against a local UTMStack emulator"
 	@echo "make sizes    what a utm_client_t costs"
 	@echo "make clean"
@@ -65,6 +66,17 @@ VALGRIND := valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-k
 test-valgrind: deps
 	@$(MAKE) --no-print-directory all $(B)/unit $(B)/integration
 	@B=$(B) RUNNER="$(VALGRIND)" sh tests/run.sh
+
+FUZZERS := http split json jwt encode
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 30
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fake.h $(HDRS)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_FLAGS) -std=c99 -Wall -Wextra $(TINY) $(INC) $< -o $@ $(MBEDTLS_LIBS)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZERS:%=build-fuzz/fuzz_%)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory $(B)/utmstack
