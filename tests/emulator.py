@@ -15,6 +15,7 @@ Test-only endpoints under /_emulator/ (no credentials):
 Faults apply to the next N matching requests: truncate-status, truncate-headers,
 truncate-body, truncate-chunk, reset, stall-before, stall-body, malformed-status,
 oversized-headers, endless-headers, bad-chunk-size, overflow-chunk, cl-lies,
+tls-alert (a fatal alert record mid-body), tls-close-notify (close_notify mid-body),
 close-after (answer, then close the kept-alive connection without saying so).
 """
 import argparse
@@ -55,6 +56,15 @@ STATS = {}
 FAULTS = []
 FAILURES = {}  # ip -> [timestamps]
 NOTES = {}
+
+
+def save_stats():
+    """With --stats-file, the counters also go to a file (for servers our
+    client cannot talk to, such as a TLS 1.0-only one)."""
+    if S.stats_file:
+        with open(S.stats_file + ".tmp", "w") as f:
+            json.dump(STATS, f)
+        os.replace(S.stats_file + ".tmp", S.stats_file)
 
 
 def reset_stats():
@@ -348,6 +358,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.handshake_failed = True
                 with LOCK:
                     STATS["connections"] += 1
+                    STATS["handshake_failures"] = STATS.get("handshake_failures", 0) + 1
+                    save_stats()
                 raise
             with LOCK:
                 STATS["handshakes"] += 1
@@ -455,6 +467,12 @@ class Handler(BaseHTTPRequestHandler):
             self.send_raw(chead + b"zz\r\nhello\r\n0\r\n\r\n")
         elif name == "overflow-chunk":
             self.send_raw(chead + b"fffffffffffffffff1\r\nhello\r\n0\r\n\r\n")
+        elif name == "tls-alert":  # half the body, then a plaintext fatal alert record
+            self.send_raw(head + body[: len(body) // 2])
+            os.write(self.request.fileno(), b"\x15\x03\x03\x00\x02\x02\x28")
+        elif name == "tls-close-notify":  # half the body, then close_notify
+            self.send_raw(head + body[: len(body) // 2])
+            self.request.unwrap()
         elif name == "close-after":
             self.close_connection = False
             return False
@@ -492,6 +510,7 @@ class Handler(BaseHTTPRequestHandler):
             STATS["requests"] += 1
             self.requests_here += 1
             STATS["max_requests_per_connection"] = max(STATS["max_requests_per_connection"], self.requests_here)
+            save_stats()
         url = urllib.parse.urlsplit(self.path)
         path, query = url.path, urllib.parse.parse_qs(url.query, keep_blank_values=True)
         self.fault = None
@@ -736,6 +755,7 @@ def main():
     ap.add_argument("--lock-threshold", type=int, default=10)
     ap.add_argument("--idle", type=float, default=30, help="seconds before an idle connection is closed")
     ap.add_argument("--v11", action="store_true", help="login answers with v11's extra fields, id_token last")
+    ap.add_argument("--stats-file", help="keep the counters in this file too")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
 
@@ -752,6 +772,7 @@ def main():
     S.token_lifetime, S.remember_lifetime, S.pre_lifetime = a.token_lifetime, a.remember_lifetime, a.pre_lifetime
     S.pads = {a.big_token_user: big_token_pad(a.big_token_user, a.big_token_len)}
     S.lock_threshold, S.idle, S.v11, S.verbose, S.bulk = a.lock_threshold, a.idle, a.v11, a.verbose, a.bulk
+    S.stats_file = a.stats_file
     rng = random.Random(42)
     now = int(time.time())
     S.alerts = [make_alert(i, rng, now) for i in range(a.alerts)]

@@ -336,6 +336,35 @@ static void test_certificate_refusals(void)
     }
 }
 
+static void test_old_tls_refused(void)
+{
+    static const char *const names[] = { "TLS10", "TLS11" };
+    char login[64], var[32], path[600], stats[512];
+    size_t i;
+    for (i = 0; i < 2; i++) {
+        FILE *f;
+        size_t n = 0;
+        snprintf(var, sizeof var, "UTM_PORT_%s", names[i]);
+        CHECK_INT(open_client(&C, &NET, url("https", "localhost", var), NULL), UTM_OK);
+        utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
+        CHECK_INT(get_account(&C, login, sizeof login), UTM_ERR_TLS);
+        CHECK(strstr(utm_last_error(&C), "handshake") != NULL);
+        /* the server saw a failed handshake and no request (it keeps its
+         * counters in a file: our client cannot speak TLS 1.0 to ask) */
+        snprintf(path, sizeof path, "%s/%s.stats", getenv("UTM_STATS_DIR"), names[i]);
+        for (n = 0; n < 50; n++) { /* the server writes it after its side of the failure */
+            size_t k = 0;
+            f = fopen(path, "r");
+            if (f) { k = fread(stats, 1, sizeof stats - 1, f); fclose(f); }
+            stats[k] = 0;
+            if (strstr(stats, "handshake_failures")) break;
+            usleep(20000);
+        }
+        CHECK(strstr(stats, "\"requests\": 0,") != NULL);
+        CHECK(strstr(stats, "\"handshake_failures\": 1") != NULL);
+    }
+}
+
 static void test_servername_and_ip(void)
 {
     char login[64];
@@ -609,6 +638,8 @@ static void test_faults(void)
         { "{\"fault\":\"endless-headers\",\"path\":\"/api/account\"}", UTM_ERR_HTTP_TOO_MANY_HEADERS },
         { "{\"fault\":\"bad-chunk-size\",\"path\":\"/api/account\"}", UTM_ERR_HTTP_CHUNK },
         { "{\"fault\":\"overflow-chunk\",\"path\":\"/api/account\"}", UTM_ERR_HTTP_CHUNK },
+        { "{\"fault\":\"tls-alert\",\"path\":\"/api/account\"}", UTM_ERR_TLS },
+        { "{\"fault\":\"tls-close-notify\",\"path\":\"/api/account\"}", UTM_ERR_CLOSED },
         { "{\"fault\":\"stall-before\",\"path\":\"/api/account\",\"seconds\":3}", UTM_ERR_TIMEOUT },
         { "{\"fault\":\"stall-body\",\"path\":\"/api/account\",\"seconds\":3}", UTM_ERR_TIMEOUT },
     };
@@ -645,6 +676,7 @@ int main(void)
     RUN(test_keep_alive_and_resumption);
     RUN(test_server_closes_kept_connection);
     RUN(test_certificate_refusals);
+    RUN(test_old_tls_refused);
     RUN(test_servername_and_ip);
     RUN(test_pin);
     RUN(test_client_certificate);

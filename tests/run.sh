@@ -53,9 +53,12 @@ emu_start WRONGHOST --cert $PKI/wronghost.pem --key $PKI/wronghost.key $KEYS
 emu_start EXPIRED --cert $PKI/expired.pem --key $PKI/expired.key $KEYS
 emu_start FUTURE --cert $PKI/future.pem --key $PKI/future.key $KEYS
 emu_start MTLS $S $KEYS --client-ca $PKI/ca.pem
+emu_start TLS10 $S $KEYS --tls-max 1.0 --stats-file "$EMU_DIR/TLS10.stats"
+emu_start TLS11 $S $KEYS --tls-max 1.1 --stats-file "$EMU_DIR/TLS11.stats"
+export UTM_STATS_DIR=$EMU_DIR
 emu_start CLI $S $KEYS --tfa-user tfauser:tfa-Passw0rd
 emu_start CLILOCK $S $KEYS
-if emu_wait MAIN V11 SHORT LOCK PLAIN ROGUE WRONGHOST EXPIRED FUTURE MTLS CLI CLILOCK; then
+if emu_wait MAIN V11 SHORT LOCK PLAIN ROGUE WRONGHOST EXPIRED FUTURE MTLS TLS10 TLS11 CLI CLILOCK; then
     # IPv6 loopback, where the machine has it
     if python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0))' 2>/dev/null; then
         emu_start V6 --host ::1 $S $KEYS && emu_wait V6
