@@ -12,7 +12,7 @@ HDRS    := utmstack.h ports/utmstack_posix.h
 
 PROGRAMS := $(B)/utmstack $(B)/quickstart $(B)/sizes
 
-.PHONY: all test test-asan test-valgrind fuzz demo sizes clean deps help
+.PHONY: all test test-asan test-valgrind fuzz coverage demo sizes clean deps help
 all: $(PROGRAMS)
 
 help:
@@ -21,6 +21,7 @@ help:
 	@echo "make test-asan      the same suites built with ASan + UBSan (clang)"
 	@echo "make test-valgrind  the same suites under valgrind memcheck"
 	@echo "make fuzz     each libFuzzer harness for FUZZ_SECONDS (30) seconds"
+	@echo "make coverage line and branch coverage of utmstack.h and the port (gcovr)"
 	@echo "make demo     the tool against a local UTMStack emulator"
 	@echo "make sizes    what a utm_client_t costs"
 	@echo "make clean"
@@ -77,6 +78,15 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fake.h $(HDRS)
 fuzz: deps
 	@$(MAKE) --no-print-directory $(FUZZERS:%=build-fuzz/fuzz_%)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+
+coverage: deps
+	@rm -rf build-cov
+	@$(MAKE) --no-print-directory B=build-cov CC=gcc CFLAGS="-O0 -g --coverage" all build-cov/unit build-cov/integration
+	@B=build-cov sh tests/run.sh
+	@gcovr --root . --filter 'utmstack\.h' --filter 'ports/' --gcov-executable gcov \
+	    --exclude-unreachable-branches --print-summary --txt build-cov/coverage.txt build-cov >/dev/null
+	@gcovr --root . --filter 'utmstack\.h' --filter 'ports/' --exclude-unreachable-branches \
+	    --print-summary --html-details build-cov/coverage.html build-cov | tail -3
 
 demo: deps
 	@$(MAKE) --no-print-directory $(B)/utmstack

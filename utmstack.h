@@ -1438,15 +1438,19 @@ static int utm__tls_load(utm_client_t *c)
         size_t pwlen = pw ? strlen(k->client_key_password) : 0;
         if (!k->client_cert || !k->client_key) return UTM_ERR_TLS_CLIENT_CERT;
         r = mbedtls_x509_crt_parse(&c->own_cert_, k->client_cert, k->client_cert_len);
-        if (r != 0) return UTM_ERR_TLS_CLIENT_CERT;
+        if (r != 0) { utm__seterr(c, "client certificate unreadable", NULL); return UTM_ERR_TLS_CLIENT_CERT; }
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
         r = mbedtls_pk_parse_key(&c->own_key_, k->client_key, k->client_key_len, pw, pwlen,
                                  mbedtls_ctr_drbg_random, &c->drbg_);
+        if (r == 0) r = mbedtls_pk_check_pair(&c->own_cert_.pk, &c->own_key_, mbedtls_ctr_drbg_random, &c->drbg_);
 #else
         r = mbedtls_pk_parse_key(&c->own_key_, k->client_key, k->client_key_len, pw, pwlen);
+        if (r == 0) r = mbedtls_pk_check_pair(&c->own_cert_.pk, &c->own_key_);
 #endif
-        if (r != 0 || mbedtls_ssl_conf_own_cert(&c->conf_, &c->own_cert_, &c->own_key_) != 0)
+        if (r != 0 || mbedtls_ssl_conf_own_cert(&c->conf_, &c->own_cert_, &c->own_key_) != 0) {
+            utm__seterr(c, "client key unreadable, or not the certificate's", NULL);
             return UTM_ERR_TLS_CLIENT_CERT;
+        }
     }
     return UTM_OK;
 }
@@ -2224,7 +2228,7 @@ static void utm__resp_init(utm__req_t *q)
 static int utm__exchange(utm_client_t *c, utm__req_t *q)
 {
     int attempt;
-    for (attempt = 0; attempt < 2; attempt++) {
+    for (attempt = 0;; attempt++) {
         int rc, reused, reuse = 0;
         if (!c->connected_) {
             rc = utm__connect(c);
@@ -2253,7 +2257,6 @@ static int utm__exchange(utm_client_t *c, utm__req_t *q)
         }
         return rc;
     }
-    return UTM_ERR_NET;
 }
 
 /* A body sink into a caller buffer, kept NUL-terminated. */

@@ -419,9 +419,9 @@ static void test_pin(void)
 
 static char *slurp(const char *name, size_t *len)
 {
-    static char buf[2][4096];
+    static char buf[3][4096];
     static int k;
-    char path[600], *b = buf[k ^= 1];
+    char path[600], *b = buf[k++ % 3];
     FILE *f;
     snprintf(path, sizeof path, "%s/%s", getenv("UTM_PKI"), name);
     f = fopen(path, "rb");
@@ -460,11 +460,23 @@ static void test_client_certificate(void)
     CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
     utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
     CHECK_INT(get_account(&C, login, sizeof login), UTM_OK);
-    /* a key that is not the certificate's, or no key: refused at init */
+    /* a key that is not the certificate's, garbage, or no key: refused at init */
     utm_client_free(&C);
     cfg.client_key = (const unsigned char *)slurp("server.key", &klen);
     cfg.client_key_len = klen;
     CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_TLS_CLIENT_CERT);
+    CHECK_STR(utm_last_error(&C), "client key unreadable, or not the certificate's");
+    utm_client_free(&C);
+    cfg.client_key = (const unsigned char *)"garbage";
+    cfg.client_key_len = 8;
+    CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_TLS_CLIENT_CERT);
+    utm_client_free(&C);
+    cfg.client_key = (const unsigned char *)key;
+    cfg.client_key_len = klen;
+    cfg.client_cert = (const unsigned char *)"garbage";
+    cfg.client_cert_len = 8;
+    CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_TLS_CLIENT_CERT);
+    CHECK_STR(utm_last_error(&C), "client certificate unreadable");
     utm_client_free(&C);
     cfg.client_key = NULL;
     CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_TLS_CLIENT_CERT);

@@ -1375,6 +1375,91 @@ static void test_jwt_edges(void)
     CHECK_INT(utm_auth_set_token(&C, "a.W10.c"), UTM_ERR_JWT); /* [] */
 }
 
+static int no_password(void *user, char *buf, size_t size)
+{
+    (void)user; (void)buf; (void)size;
+    return -1;
+}
+
+static int bad_entropy(void *ctx, unsigned char *buf, size_t len)
+{
+    (void)ctx; (void)buf; (void)len;
+    return -1;
+}
+
+static void test_small_paths(void)
+{
+    static const char pem_prefix[] = "-----BEGIN CERTIFICATE-----";
+    utm_config_t cfg;
+    utm_port_t port = fake_port;
+    char s[32];
+    utm_json_token_t tok[4];
+    utm_json_t j;
+    utm_filter_t f;
+    char out[128];
+    FILE *fp;
+    static char pem[8192];
+    size_t n = 0;
+    /* HTTP dates: IMF-fixdate only */
+    CHECK_INT(utm__http_date("Sun, 06 Nov 1994 08:49:37 GMT", 29), 784111777);
+    CHECK_INT(utm__http_date("Sat, 01 Jan 2000 00:00:00 GMT", 29), Y2K);
+    CHECK_INT(utm__http_date("Sun, 06 Foo 1994 08:49:37 GMT", 29), -1);
+    CHECK_INT(utm__http_date("Sun, 32 Nov 1994 08:49:37 GMT", 29), -1);
+    CHECK_INT(utm__http_date("Sun, 06 Nov 1994 24:49:37 GMT", 29), -1);
+    CHECK_INT(utm__http_date("Sunday, 06-Nov-94 08:49:37 GMT", 30), -1);
+    /* \u escapes: upper-case hex, three-byte UTF-8 */
+    CHECK_INT(utm_json_parse(&j, "\"\\u00E9\\u2713\"", 14, tok, 4), UTM_OK);
+    CHECK_INT(utm_json_string(&j, 0, s, sizeof s), 5);
+    CHECK_STR(s, "\xc3\xa9\xe2\x9c\x93");
+    /* a JSON filter value with escapes */
+    f.field = "name";
+    f.op = UTM_OP_IS;
+    f.value = utm_value_json("\"caf\\u00e9 \\\"x\\\"\"");
+    CHECK(utm_search_body(&f, 1, out, sizeof out, NULL, 0) > 0);
+    f.value = utm_value_json("\"bad \\u12\"");
+    CHECK_INT(utm_search_body(&f, 1, out, sizeof out, NULL, 0), UTM_ERR_FILTER);
+    /* a password callback that has none */
+    fake_reset(&F, NULL);
+    client();
+    CHECK_INT(utm_auth_use_password_fn(&C, "admin", no_password, NULL, 0), UTM_OK);
+    CHECK_INT(utm_auth_login(&C), UTM_ERR_NO_CREDENTIALS);
+    CHECK_INT((int)F.sent_len, 0);
+    /* TLS without entropy, or with a failing source */
+    memset(&cfg, 0, sizeof cfg);
+    cfg.url = "https://utm.test";
+    cfg.port = &port;
+    cfg.port_ctx = &F;
+    port.entropy_fn = NULL;
+    utm_client_free(&C);
+    CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_ENTROPY);
+    port.entropy_fn = bad_entropy;
+    utm_client_free(&C);
+    CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_ENTROPY);
+    CHECK(strstr(utm_last_error(&C), "entropy") != NULL);
+    utm_client_free(&C);
+    /* CA from a buffer: PEM (its NUL counted), and garbage */
+    fp = fopen("/etc/ssl/certs/ca-certificates.crt", "r");
+    if (fp) { n = fread(pem, 1, 4000, fp); fclose(fp); }
+    CHECK(n > 0 && strncmp(pem, pem_prefix, sizeof pem_prefix - 1) == 0);
+    {
+        char *end = strstr(pem, "-----END CERTIFICATE-----");
+        CHECK(end != NULL);
+        if (end) end[25] = 0;
+        cfg.ca = (const unsigned char *)pem;
+        cfg.ca_len = strlen(pem) + 1;
+        port.entropy_fn = fake_port.entropy_fn;
+        CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
+        utm_client_free(&C);
+        cfg.ca = (const unsigned char *)"not a certificate";
+        cfg.ca_len = 18;
+        CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_TLS_CA);
+        utm_client_free(&C);
+        cfg.insecure = 1; /* no CA at all is allowed only when insecure */
+        CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
+        utm_client_free(&C);
+    }
+}
+
 static void test_misuse(void)
 {
     utm_config_t cfg;
@@ -1428,6 +1513,7 @@ int main(void)
     RUN(test_password_callback_and_modes);
     RUN(test_secrets_never_leak);
     RUN(test_jwt_edges);
+    RUN(test_small_paths);
     RUN(test_misuse);
     utm_client_free(&C);
     return CHECK_SUMMARY("unit");
