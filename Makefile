@@ -12,7 +12,7 @@ HDRS    := utmstack.h ports/utmstack_posix.h
 
 PROGRAMS := $(B)/utmstack $(B)/quickstart $(B)/sizes
 
-.PHONY: all test test-asan test-valgrind fuzz coverage demo sizes clean deps help
+.PHONY: all test test-asan test-valgrind fuzz coverage demo sizes install uninstall clean deps help
 all: $(PROGRAMS)
 
 help:
@@ -24,6 +24,8 @@ help:
 	@echo "make coverage line and branch coverage of utmstack.h and the port (gcovr)"
 	@echo "make demo     the tool against a local UTMStack emulator"
 	@echo "make sizes    what a utm_client_t costs"
+	@echo "make install  PREFIX=/usr/local DESTDIR=: headers, utmstack.pc, CMake package"
+	@echo "make uninstall"
 	@echo "make clean"
 
 $(B):
@@ -91,6 +93,25 @@ coverage: deps
 demo: deps
 	@$(MAKE) --no-print-directory $(B)/utmstack
 	@sh scripts/demo.sh
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+VERSION := $(shell sed -n 's/^\#define UTMSTACK_VERSION_STRING "\(.*\)"/\1/p' utmstack.h)
+INSTALLED := include/utmstack.h include/utmstack_posix.h lib/pkgconfig/utmstack.pc \
+	lib/cmake/utmstack/utmstack-config.cmake lib/cmake/utmstack/utmstack-deps.cmake \
+	lib/cmake/utmstack/utmstack-config-version.cmake
+
+install:
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/utmstack
+	install -m 644 utmstack.h ports/utmstack_posix.h $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' utmstack.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/utmstack.pc
+	install -m 644 cmake/utmstack-config.cmake cmake/utmstack-deps.cmake $(DESTDIR)$(PREFIX)/lib/cmake/utmstack/
+	sed -e 's|@VERSION@|$(VERSION)|' cmake/utmstack-config-version.cmake.in \
+	    > $(DESTDIR)$(PREFIX)/lib/cmake/utmstack/utmstack-config-version.cmake
+
+uninstall:
+	rm -f $(INSTALLED:%=$(DESTDIR)$(PREFIX)/%)
+	-rmdir $(DESTDIR)$(PREFIX)/lib/cmake/utmstack 2>/dev/null
 
 clean:
 	rm -rf $(B) build-asan build-cov build-fuzz
