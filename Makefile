@@ -10,7 +10,7 @@ B       ?= build
 INC     := -I. -Iports $(MBEDTLS_CFLAGS) $(JSMN_CFLAGS)
 HDRS    := utmstack.h ports/utmstack_posix.h
 
-PROGRAMS := $(B)/utmstack $(B)/quickstart $(B)/sizes
+PROGRAMS := $(B)/utmstack $(B)/quickstart $(B)/minimal $(B)/sizes
 
 .PHONY: all test test-asan test-valgrind fuzz coverage demo sizes install uninstall clean deps help
 all: $(PROGRAMS)
@@ -35,6 +35,9 @@ $(B)/utmstack: examples/utmstack_cli.c $(HDRS) | $(B)
 	$(CC) $(CFLAGS) $(WARN) $(INC) $< -o $@ $(MBEDTLS_LIBS)
 
 $(B)/quickstart: examples/quickstart.c $(HDRS) | $(B)
+	$(CC) $(CFLAGS) $(WARN) $(INC) $< -o $@ $(MBEDTLS_LIBS)
+
+$(B)/minimal: examples/minimal.c $(HDRS) | $(B)
 	$(CC) $(CFLAGS) $(WARN) $(INC) $< -o $@ $(MBEDTLS_LIBS)
 
 $(B)/sizes: examples/sizes.c utmstack.h | $(B)

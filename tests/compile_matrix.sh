@@ -39,7 +39,7 @@ run "README code blocks are compiled files" python3 -c '
 import re, sys
 readme = open("README.md").read()
 blocks = re.findall(r"```c\n(.*?)```", readme, re.S)
-files = "".join(open(f).read() for f in ("examples/quickstart.c", "examples/utmstack_cli.c"))
+files = "".join(open(f).read() for f in ("examples/quickstart.c", "examples/minimal.c", "examples/utmstack_cli.c"))
 missing = [b for b in blocks if b not in files]
 sys.exit(1 if missing or not blocks else 0)
 '

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
 
 static utm_client_t C, S; /* S reads the emulators' statistics */
 static utm_posix_t NET, SNET;
@@ -676,6 +677,46 @@ static void test_faults(void)
     }
 }
 
+/* The deepest stack of a login, a search and a request over TLS (mbedTLS
+ * included), measured by painting a thread's stack before the work. */
+static int stack_job_rc;
+
+static void *stack_job(void *arg)
+{
+    seen_t *seen = (seen_t *)arg;
+    utm_search_result_t r;
+    char login[64];
+    stack_job_rc = main_client();
+    if (!stack_job_rc) stack_job_rc = utm_auth_use_password(&C, "admin", "s3cret-Passw0rd", 0);
+    if (!stack_job_rc) stack_job_rc = search_high(&C, seen, &r);
+    if (!stack_job_rc) stack_job_rc = get_account(&C, login, sizeof login);
+    return NULL;
+}
+
+static void test_stack_use(void)
+{
+    static seen_t seen;
+    const size_t size = 256 * 1024;
+    unsigned char *stack = (unsigned char *)aligned_alloc(4096, size);
+    pthread_attr_t attr;
+    pthread_t t;
+    size_t unused = 0;
+    CHECK(stack != NULL);
+    if (!stack) return;
+    memset(stack, 0xa5, size);
+    pthread_attr_init(&attr);
+    pthread_attr_setstack(&attr, stack, size);
+    CHECK_INT(pthread_create(&t, &attr, stack_job, &seen), 0);
+    pthread_join(t, NULL);
+    while (unused < size && stack[unused] == 0xa5) unused++; /* the stack grows down */
+    CHECK_INT(stack_job_rc, UTM_OK);
+    printf("  stack: %lu bytes at most for login + search + request over TLS (x86_64, mbedTLS %s)\n",
+           (unsigned long)(size - unused), MBEDTLS_VERSION_STRING);
+    CHECK(size - unused < 64 * 1024);
+    pthread_attr_destroy(&attr);
+    free(stack);
+}
+
 int main(void)
 {
     const char *pki = getenv("UTM_PKI");
@@ -698,6 +739,7 @@ int main(void)
     RUN(test_paging);
     RUN(test_plain_http_and_ipv6);
     RUN(test_faults);
+    RUN(test_stack_use);
     utm_client_free(&C);
     utm_client_free(&S);
     return CHECK_SUMMARY("integration");

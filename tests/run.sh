@@ -35,6 +35,13 @@ sh tests/compile_matrix.sh >"$OUT/matrix" 2>&1
 grep -av '^matrix:' "$OUT/matrix" | grep -av '^ok ' || true
 tally matrix "$OUT/matrix"
 
+# packaging: install, pkg-config, CMake, metadata (once, in the plain build)
+if [ "$B" = build ] && [ -z "$RUNNER" ]; then
+    sh tests/test_packaging.sh >"$OUT/packaging" 2>&1
+    grep -av '^packaging:' "$OUT/packaging" | grep -av '^ok '
+    tally packaging "$OUT/packaging"
+fi
+
 # integration: emulators on loopback with a throwaway PKI
 PKI=$B/pki
 sh tests/mkcerts.sh "$PKI"
@@ -66,7 +73,7 @@ if emu_wait MAIN V11 SHORT LOCK PLAIN ROGUE WRONGHOST EXPIRED FUTURE MTLS TLS10 
         echo "integration: no ::1 on this machine: the IPv6 check is skipped (not counted)"
     fi
     $RUNNER ./$B/integration >"$OUT/integration" 2>&1
-    grep -av '^integration:' "$OUT/integration"
+    grep -av '^integration:' "$OUT/integration"   # failures, and the measured stack
     tally integration "$OUT/integration"
     UTM_PORT=$UTM_PORT_CLI UTM_LOCK_PORT=$UTM_PORT_CLILOCK "$PYTHON" tests/test_cli.py >"$OUT/cli" 2>&1
     grep -av '^cli:' "$OUT/cli"

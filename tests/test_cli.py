@@ -303,6 +303,13 @@ def test_quickstart_example():
     assert p.returncode == 1 and "Bad credentials" in p.stderr, p.stderr
 
 
+def test_minimal_example():
+    e = dict(os.environ, UTMSTACK_URL=URL, UTMSTACK_CA=CA, UTMSTACK_API_KEY=KEY)
+    p = subprocess.run(RUNNER + [os.path.join(os.path.dirname(TOOL), "minimal")], env=e, capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0 and p.stdout.startswith("200 {") and '"login": "admin"' in p.stdout, (p.stdout, p.stderr)
+
+
 def test_constant_memory_stream():
     """50,000 documents in one answer: peak RSS as for 5,000."""
     base = ["search", "--index", "bulk-*"]
