@@ -10,9 +10,9 @@ B       ?= build
 INC     := -I. -Iports $(MBEDTLS_CFLAGS) $(JSMN_CFLAGS)
 HDRS    := utmstack.h ports/utmstack_posix.h
 
-PROGRAMS := $(B)/utmstack $(B)/quickstart $(B)/minimal $(B)/sizes
+PROGRAMS := $(B)/utmstack $(B)/quickstart $(B)/minimal $(B)/sizes $(B)/utmstack_bench
 
-.PHONY: all test test-asan test-valgrind fuzz coverage demo sizes install uninstall clean deps help
+.PHONY: all test test-asan test-valgrind fuzz coverage bench demo sizes install uninstall clean deps help
 all: $(PROGRAMS)
 
 help:
@@ -24,6 +24,7 @@ help:
 	@echo "make coverage line and branch coverage of utmstack.h and the port (gcovr)"
 	@echo "make demo     the tool against a local UTMStack emulator"
 	@echo "make sizes    what a utm_client_t costs"
+	@echo "make bench    utmstack.h against libcurl (OpenSSL and mbedTLS) on nginx; bench/RESULTS.md"
 	@echo "make install  PREFIX=/usr/local DESTDIR=: headers, utmstack.pc, CMake package"
 	@echo "make uninstall"
 	@echo "make clean"
@@ -38,6 +39,9 @@ $(B)/quickstart: examples/quickstart.c $(HDRS) | $(B)
 	$(CC) $(CFLAGS) $(WARN) $(INC) $< -o $@ $(MBEDTLS_LIBS)
 
 $(B)/minimal: examples/minimal.c $(HDRS) | $(B)
+	$(CC) $(CFLAGS) $(WARN) $(INC) $< -o $@ $(MBEDTLS_LIBS)
+
+$(B)/utmstack_bench: bench/utmstack_bench.c bench/bench_common.h $(HDRS) | $(B)
 	$(CC) $(CFLAGS) $(WARN) $(INC) $< -o $@ $(MBEDTLS_LIBS)
 
 $(B)/sizes: examples/sizes.c utmstack.h | $(B)
@@ -83,6 +87,19 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fake.h $(HDRS)
 fuzz: deps
 	@$(MAKE) --no-print-directory $(FUZZERS:%=build-fuzz/fuzz_%)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+
+# The peers: libcurl over OpenSSL (Debian's), and over mbedTLS 2.28 built by
+# bench/build_curl_mbedtls.sh from Debian's curl source outside the tree.
+BENCH_DIR ?= /tmp/utmstack-bench
+bench: deps
+	@sh scripts/deps.sh --bench
+	@$(MAKE) --no-print-directory $(B)/utmstack_bench
+	$(CC) -O2 -g -std=c99 -Wall -Wextra bench/curl_bench.c -o $(B)/curl_bench_openssl -lcurl
+	@prefix=$$(sh bench/build_curl_mbedtls.sh $(BENCH_DIR)) && \
+	    $(CC) -O2 -g -std=c99 -Wall -Wextra -I$$prefix/include bench/curl_bench.c -o $(B)/curl_bench_mbedtls \
+	    $$prefix/lib/libcurl.a -lmbedtls -lmbedx509 -lmbedcrypto -lz \
+	    || echo "bench: libcurl over mbedTLS did not build; running without it"
+	python3 bench/run.py $(BENCH_ARGS)
 
 coverage: deps
 	@rm -rf build-cov

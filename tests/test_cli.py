@@ -4,6 +4,7 @@ output and exit codes, driven against the emulator that tests/run.sh started
 (UTM_PORT, UTM_LOCK_PORT, UTM_PKI). Prints "cli: N passed, N failed"."""
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -308,6 +309,26 @@ def test_minimal_example():
     p = subprocess.run(RUNNER + [os.path.join(os.path.dirname(TOOL), "minimal")], env=e, capture_output=True,
                        text=True, timeout=60)
     assert p.returncode == 0 and p.stdout.startswith("200 {") and '"login": "admin"' in p.stdout, (p.stdout, p.stderr)
+
+
+def test_bench_client_contract():
+    """build/utmstack_bench: the benchmark's fixed command line and summary line."""
+    bench = [os.path.join(os.path.dirname(TOOL), "utmstack_bench")]
+    base = ["--host", "127.0.0.1", "--port", PORT, "--ca", CA, "--servername", "localhost", "--size", "25"]
+    p = subprocess.run(RUNNER + bench + base + ["--mode", "apikey", "--requests", "5", "--api-key", KEY],
+                       capture_output=True, text=True, timeout=60)
+    line = p.stdout.strip()
+    assert p.returncode == 0 and len(p.stdout.splitlines()) == 1, (p.stdout, p.stderr)
+    assert re.match(r"^requests=5 ok=5 connects=1 bytes=[1-9]\d* seconds=\d+\.\d+( \w+=\S+)*$", line), line
+    p = subprocess.run(RUNNER + bench + base + ["--mode", "bearer", "--requests", "3", "--no-reuse", "--user", "admin",
+                                                 "--password", "s3cret-Passw0rd"], capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout.startswith("requests=3 ok=3 connects=4 "), (p.stdout, p.stderr)
+    assert "handshakes_resumed=3" in p.stdout, p.stdout
+    p = subprocess.run(RUNNER + bench + base + ["--mode", "apikey", "--requests", "2", "--api-key", "wrong"],
+                       capture_output=True, text=True)
+    assert p.returncode == 1 and p.stdout.startswith("requests=2 ok=0 "), p.stdout
+    for bad in (["--mode", "nope", "--requests", "1"], ["--mode", "apikey"], ["--mode", "apikey", "--requests", "x"]):
+        assert subprocess.run(bench + base + bad, capture_output=True).returncode == 2, bad
 
 
 def test_constant_memory_stream():
