@@ -1408,6 +1408,11 @@ static int utm__tls_fail(utm_client_t *c, int r)
 {
     c->tls_err_ = r;
     if (c->net_err_) return c->net_err_;
+    if (r == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
+        /* TLS 1.3 reports a refused client certificate here, after the handshake */
+        utm__seterr(c, "the server ended the TLS session with a fatal alert", NULL);
+        return UTM_ERR_TLS;
+    }
     {
         char hex[12], *p = hex + sizeof hex;
         unsigned v = (unsigned)(-r);
@@ -2292,6 +2297,8 @@ static int utm__exchange(utm_client_t *c, utm__req_t *q)
             utm__log2(c, UTM_LOG_INFO, "kept-alive connection was closed by the server; retrying on a new one", NULL);
             continue;
         }
+        if (!c->rx_any_ && (rc == UTM_ERR_CLOSED || rc == UTM_ERR_NET) && c->errmsg_[0] == 0)
+            utm__seterr(c, utm_strerror(rc), ": the server ended the connection before answering");
         return rc;
     }
 }

@@ -445,7 +445,11 @@ static void test_client_certificate(void)
     {
         int rc = get_account(&C, login, sizeof login); /* an alert, or a reset right after it */
         CHECK(rc == UTM_ERR_TLS || rc == UTM_ERR_NET);
-        CHECK(strstr(utm_last_error(&C), "handshake") != NULL);
+        /* TLS 1.2 fails the handshake; TLS 1.3 (mbedTLS 3.6) the first read after it */
+        const char *e = utm_last_error(&C);
+        if (!strstr(e, "handshake") && !strstr(e, "alert") && !strstr(e, "before answering"))
+            fprintf(stderr, "  without a client certificate: %s\n", e);
+        CHECK(strstr(e, "handshake") != NULL || strstr(e, "alert") != NULL || strstr(e, "before answering") != NULL);
     }
     /* with it */
     utm_client_free(&C);
