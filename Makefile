@@ -75,7 +75,7 @@ test-asan: deps
 VALGRIND := valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite
 test-valgrind: deps
 	@$(MAKE) --no-print-directory all $(B)/unit $(B)/integration
-	@B=$(B) RUNNER="$(VALGRIND)" sh tests/run.sh
+	@B=$(B) RUNNER="$(VALGRIND)" UTM_UNDER_VALGRIND=1 sh tests/run.sh
 
 FUZZERS := http split json jwt encode
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
