@@ -9,6 +9,8 @@ PYTHON  ?= python3
 B       ?= build
 INC     := -I. -Iports $(MBEDTLS_CFLAGS) $(JSMN_CFLAGS)
 HDRS    := utmstack.h ports/utmstack_posix.h
+LWIP_CFLAGS ?= -I/usr/include/lwip
+LWIP_LIBS   ?= -llwip -lpthread
 
 PROGRAMS := $(B)/utmstack $(B)/quickstart $(B)/minimal $(B)/sizes $(B)/utmstack_bench
 
@@ -60,6 +62,10 @@ $(B)/unit: tests/unit.c tests/fake.h tests/check.h $(HDRS) | $(B)
 $(B)/integration: tests/integration.c tests/check.h $(HDRS) | $(B)
 	$(CC) $(CFLAGS) $(WARN) $(INC) $< -o $@ $(MBEDTLS_LIBS)
 
+# the lwIP port on Debian's lwIP 2.1.3 (unix port, tapif, sockets)
+$(B)/lwip_test: tests/lwip_test.c ports/utmstack_lwip.h tests/check.h utmstack.h | $(B)
+	$(CC) $(CFLAGS) $(WARN) $(INC) -Itests $(LWIP_CFLAGS) $< -o $@ $(LWIP_LIBS) $(MBEDTLS_LIBS)
+
 deps:
 	@sh scripts/deps.sh
 
@@ -69,12 +75,12 @@ test: deps
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 test-asan: deps
-	@$(MAKE) --no-print-directory B=build-asan CC=clang CFLAGS="$(ASAN_FLAGS)" all build-asan/unit build-asan/integration
+	@$(MAKE) --no-print-directory B=build-asan CC=clang CFLAGS="$(ASAN_FLAGS)" all build-asan/unit build-asan/integration build-asan/lwip_test
 	@B=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 sh tests/run.sh
 
 VALGRIND := valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite
 test-valgrind: deps
-	@$(MAKE) --no-print-directory all $(B)/unit $(B)/integration
+	@$(MAKE) --no-print-directory all $(B)/unit $(B)/integration $(B)/lwip_test
 	@B=$(B) RUNNER="$(VALGRIND)" UTM_UNDER_VALGRIND=1 sh tests/run.sh
 
 FUZZERS := http split json jwt encode
@@ -103,7 +109,7 @@ bench: deps
 
 coverage: deps
 	@rm -rf build-cov
-	@$(MAKE) --no-print-directory B=build-cov CC=gcc CFLAGS="-O0 -g --coverage" all build-cov/unit build-cov/integration
+	@$(MAKE) --no-print-directory B=build-cov CC=gcc CFLAGS="-O0 -g --coverage" all build-cov/unit build-cov/integration build-cov/lwip_test
 	@B=build-cov sh tests/run.sh
 	@gcovr --root . --filter 'utmstack\.h' --filter 'ports/' --gcov-executable gcov \
 	    --exclude-unreachable-branches --print-summary --txt build-cov/coverage.txt build-cov >/dev/null

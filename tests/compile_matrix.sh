@@ -27,6 +27,10 @@ for cxx in g++ clang++; do
         run "$cxx -std=c++11 $st" $cxx -x c++ -std=c++11 $st $W -I. -Iports -c "$T/impl.c" -o "$T/o.o"
     done
 done
+# the lwIP port, warning-free, also where lwIP turns send/recv/close into macros
+run "lwIP port (gcc -std=c99)" gcc -std=c99 -D_DEFAULT_SOURCE $W -I. -Iports -I/usr/include/lwip -c tests/lwip_compat.c -o "$T/l.o"
+run "lwIP port (g++ -std=c++11)" g++ -x c++ -std=c++11 $W -I. -Iports -I/usr/include/lwip -c tests/lwip_compat.c -o "$T/l.o"
+
 # the link test
 printf '#include "utmstack.h"\n#include "utmstack.h"\n#include "utmstack_posix.h"\n#ifdef __cplusplus\nextern "C"\n#endif\nint other(void);\nint other(void){ return utm_strerror(UTM_OK)[0] == 0 || utm_posix_port() == 0; }\n' >"$T/a.c"
 printf '#include "utmstack.h"\n#define UTMSTACK_IMPLEMENTATION\n#include "utmstack.h"\n#include "utmstack_posix.h"\nint other(void);\nint main(void){ return other() + (utm_version()[0] == 0); }\n' >"$T/b.c"

@@ -508,6 +508,7 @@ class Handler(BaseHTTPRequestHandler):
     def route(self):
         with LOCK:
             STATS["requests"] += 1
+            STATS["last_client"] = self.client_address[0]
             self.requests_here += 1
             STATS["max_requests_per_connection"] = max(STATS["max_requests_per_connection"], self.requests_here)
             save_stats()

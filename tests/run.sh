@@ -82,5 +82,10 @@ else
     failed=$((failed + 1))
 fi
 
+# the lwIP port on a real lwIP stack, in a network namespace of our own
+sh tests/lwip_run.sh >"$OUT/lwip" 2>&1
+grep -av '^lwip:' "$OUT/lwip"
+tally lwip "$OUT/lwip"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
