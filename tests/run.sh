@@ -35,6 +35,13 @@ sh tests/compile_matrix.sh >"$OUT/matrix" 2>&1
 grep -av '^matrix:' "$OUT/matrix" | grep -av '^ok ' || true
 tally matrix "$OUT/matrix"
 
+# every port and example cross-compiled for Cortex-M (once, in the plain build)
+if [ "$B" = build ] && [ -z "$RUNNER" ]; then
+    sh tests/cross_compile.sh >"$OUT/cross" 2>&1
+    grep -av '^cross:' "$OUT/cross" | grep -av '^ok '
+    tally cross "$OUT/cross"
+fi
+
 # packaging: install, pkg-config, CMake, metadata (once, in the plain build)
 if [ "$B" = build ] && [ -z "$RUNNER" ]; then
     sh tests/test_packaging.sh >"$OUT/packaging" 2>&1
