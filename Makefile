@@ -70,7 +70,7 @@ deps:
 	@sh scripts/deps.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all $(B)/unit $(B)/integration
+	@$(MAKE) --no-print-directory all $(B)/unit $(B)/integration $(B)/lwip_test
 	@B=$(B) sh tests/run.sh
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -2756,8 +2756,9 @@ UTMSTACK_API int utm_client_init(utm_client_t *c, const utm_config_t *cfg)
     /* https://host[:port][/prefix] */
     u = cfg->url;
     if (!u) { utm__seterr(c, "config: no url", NULL); return UTM_ERR_URL; }
-    if (utm__ieq(u, 8, "https://") || (strlen(u) >= 8 && utm__ieq(u, 8, "https://"))) { c->tls_ = 1; h = u + 8; }
-    else if (strlen(u) >= 7 && utm__ieq(u, 7, "http://")) { c->tls_ = 0; h = u + 7; }
+    /* utm__ieq stops at the first difference, so a short url is never overread */
+    if (utm__ieq(u, 8, "https://")) { c->tls_ = 1; h = u + 8; }
+    else if (utm__ieq(u, 7, "http://")) { c->tls_ = 0; h = u + 7; }
     else { utm__seterr(c, "url must start with https:// or http://", NULL); return UTM_ERR_URL; }
     if (*h == '[') {
         he = strchr(h, ']');
