@@ -2930,53 +2930,24 @@ UTMSTACK_API utm_operator_t utm_operator_from_name(const char *name, size_t len)
     return UTM_OP_COUNT;
 }
 
-UTMSTACK_API utm_value_t utm_value_string(const char *s)
+static utm_value_t utm__value(int type)
 {
     utm_value_t v;
     memset(&v, 0, sizeof v);
-    v.type = UTM_VAL_STRING;
-    v.str = s;
+    v.type = type;
     return v;
 }
-UTMSTACK_API utm_value_t utm_value_int(int64_t n)
-{
-    utm_value_t v;
-    memset(&v, 0, sizeof v);
-    v.type = UTM_VAL_INT;
-    v.num = n;
-    return v;
-}
-UTMSTACK_API utm_value_t utm_value_double(double d)
-{
-    utm_value_t v;
-    memset(&v, 0, sizeof v);
-    v.type = UTM_VAL_DOUBLE;
-    v.dbl = d;
-    return v;
-}
-UTMSTACK_API utm_value_t utm_value_bool(int b)
-{
-    utm_value_t v;
-    memset(&v, 0, sizeof v);
-    v.type = UTM_VAL_BOOL;
-    v.num = b != 0;
-    return v;
-}
+
+UTMSTACK_API utm_value_t utm_value_string(const char *s) { utm_value_t v = utm__value(UTM_VAL_STRING); v.str = s; return v; }
+UTMSTACK_API utm_value_t utm_value_int(int64_t n) { utm_value_t v = utm__value(UTM_VAL_INT); v.num = n; return v; }
+UTMSTACK_API utm_value_t utm_value_double(double d) { utm_value_t v = utm__value(UTM_VAL_DOUBLE); v.dbl = d; return v; }
+UTMSTACK_API utm_value_t utm_value_bool(int b) { utm_value_t v = utm__value(UTM_VAL_BOOL); v.num = b != 0; return v; }
+UTMSTACK_API utm_value_t utm_value_json(const char *json) { utm_value_t v = utm__value(UTM_VAL_JSON); v.str = json; return v; }
 UTMSTACK_API utm_value_t utm_value_list(const utm_value_t *items, size_t count)
 {
-    utm_value_t v;
-    memset(&v, 0, sizeof v);
-    v.type = UTM_VAL_LIST;
+    utm_value_t v = utm__value(UTM_VAL_LIST);
     v.items = items;
     v.count = count;
-    return v;
-}
-UTMSTACK_API utm_value_t utm_value_json(const char *json)
-{
-    utm_value_t v;
-    memset(&v, 0, sizeof v);
-    v.type = UTM_VAL_JSON;
-    v.str = json;
     return v;
 }
 
