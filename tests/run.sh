@@ -89,10 +89,15 @@ else
     failed=$((failed + 1))
 fi
 
-# the lwIP port on a real lwIP stack, in a network namespace of our own
-sh tests/lwip_run.sh >"$OUT/lwip" 2>&1
-grep -av '^lwip:' "$OUT/lwip"
-tally lwip "$OUT/lwip"
+# the lwIP port on a real lwIP stack, in a network namespace of our own (root;
+# CI always runs it, a developer without root is told it did not run)
+if [ "$(id -u)" = 0 ] || [ -n "${CI:-}" ]; then
+    sh tests/lwip_run.sh >"$OUT/lwip" 2>&1
+    grep -av '^lwip:' "$OUT/lwip"
+    tally lwip "$OUT/lwip"
+else
+    echo "lwip: NOT RUN: the lwIP test needs root for its network namespace (not counted)"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
