@@ -1244,6 +1244,7 @@ UTMSTACK_API int utm_json_bool(const utm_json_t *j, int at, int *out)
 /* ---- output: one writer for counting, a caller buffer, or the socket ---- */
 typedef struct utm__out {
     utm_client_t *c;   /* send mode: through c->buf_ to the connection */
+    size_t used;       /* send mode: how much of c->buf_ was ever written */
     char *buf;         /* buffer mode */
     size_t cap, len;
     uint64_t total;    /* bytes produced, in every mode */
@@ -1255,7 +1256,9 @@ static int utm__send_all(utm_client_t *c, const unsigned char *p, size_t n);
 static int utm__flush(utm__out_t *o)
 {
     if (o->c && o->c->wlen_ > 0 && !o->err) {
-        int rc = utm__send_all(o->c, o->c->buf_, o->c->wlen_);
+        int rc;
+        if (o->c->wlen_ > o->used) o->used = o->c->wlen_;
+        rc = utm__send_all(o->c, o->c->buf_, o->c->wlen_);
         o->c->wlen_ = 0;
         if (rc) o->err = rc;
     }
@@ -1882,9 +1885,10 @@ static int utm__write_request(utm_client_t *c, const utm__req_t *q)
     utm__put(&o, "\r\n", 2);
     if (q->gen) q->gen(&o, q->gen_arg);
     else if (q->body) utm__put(&o, q->body, q->body_len);
+    if (c->wlen_ > o.used) o.used = c->wlen_; /* a failed send leaves wlen_ */
     utm__flush(&o);
-    /* the buffer may have held a password or a token */
-    utm__wipe(c->buf_, sizeof c->buf_);
+    /* what was written may hold a password, a token or a key */
+    utm__wipe(c->buf_, o.used);
     return o.err;
 }
 
@@ -2494,10 +2498,9 @@ static int utm__login(utm_client_t *c)
         }
     }
     /* the server's bounds, in characters: refused here, not 400 there */
-    chars = utm__utf8_chars(c->pass_, strlen(c->pass_));
-    if (chars < 4 || chars > 100 || utm__has_ctl(c->pass_, strlen(c->pass_))) {
-        rc = chars < 0 || utm__has_ctl(c->pass_, strlen(c->pass_)) ? UTM_ERR_ARG : UTM_ERR_TOO_LONG;
-        if (chars >= 0 && chars < 4) rc = UTM_ERR_ARG;
+    chars = utm__has_ctl(c->pass_, strlen(c->pass_)) ? -1 : utm__utf8_chars(c->pass_, strlen(c->pass_));
+    if (chars < 4 || chars > 100) {
+        rc = chars > 100 ? UTM_ERR_TOO_LONG : UTM_ERR_ARG;
         utm__seterr(c, "password must be 4 to 100 characters of valid UTF-8", NULL);
         if (c->pass_fn_) utm__wipe(c->pass_, sizeof c->pass_);
         return rc;
@@ -2884,7 +2887,7 @@ UTMSTACK_API int utm_request(utm_client_t *c, const utm_request_t *r, utm_respon
     q.path = r->path;
     q.query = r->query;
     q.nquery = r->query_count;
-    q.body = r->body ? r->body : (r->body_len == 0 && (strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0) ? "" : NULL);
+    q.body = r->body; /* POST and PUT without one still send Content-Length: 0 */
     q.body_len = r->body_len;
     q.ctype = r->content_type;
     q.flags = r->flags & (UTM_REQ_RETRY_SAFE | UTM_REQ_NO_AUTH);

@@ -524,11 +524,9 @@ static int setup_auth(utm_client_t *c, cli_t *o)
         load_token(o);
         if (o->token[0]) {
             /* judged here by its exp claim against our clock, with a minute to spare */
-            utm_client_t *probe = c;
-            if (utm_auth_set_token(probe, o->token) == UTM_OK &&
-                utm_auth_expires(probe) > (int64_t)time(NULL) + 60)
+            if (utm_auth_set_token(c, o->token) == UTM_OK && utm_auth_expires(c) > (int64_t)time(NULL) + 60)
                 o->token_valid = 1;
-            utm_auth_clear(probe);
+            utm_auth_clear(c);
         }
     }
     if (o->have_api_key) return utm_auth_use_internal_key(c, o->api_key);
