@@ -3082,9 +3082,113 @@ static int utm__check_filters(const utm_filter_t *f, size_t n, char *why, size_t
     return UTM_OK;
 }
 
+/* Bignum helpers for utm__put_double: little-endian 32-bit words. */
+static uint32_t utm__big_div(uint32_t *w, int *n, uint32_t d) /* w /= d; the remainder */
+{
+    uint64_t r = 0;
+    int i;
+    for (i = *n - 1; i >= 0; i--) {
+        uint64_t cur = (r << 32) | w[i];
+        w[i] = (uint32_t)(cur / d);
+        r = cur % d;
+    }
+    while (*n > 0 && !w[*n - 1]) (*n)--;
+    return (uint32_t)r;
+}
+
+static void utm__big_set(uint32_t *w, uint64_t m, int shift) /* w |= m << shift */
+{
+    int q = shift / 32, r = shift % 32;
+    w[q] |= (uint32_t)(m << r);
+    w[q + 1] |= (uint32_t)(m >> (32 - r));
+    if (r) w[q + 2] |= (uint32_t)(m >> (64 - r));
+}
+
+/* A finite double as JSON, exactly as printf's "%.17g" would (17 significant
+ * digits, correctly rounded, trailing zeros dropped: it reads back as the same
+ * double), without printf: newlib-nano's has no floating point unless the
+ * firmware links it in, and prints nothing at all instead. The exact decimal
+ * expansion of m * 2^e comes from a small bignum: the integer part by
+ * division, the fraction by multiplication.                                 */
+static void utm__put_double(utm__out_t *o, double d)
+{
+    uint64_t bits, m;
+    uint32_t w[37];
+    unsigned char dg[18];
+    char txt[330];
+    int be, e, n, t = 0, nd = 0, x10 = -1, sticky = 0, i;
+    memcpy(&bits, &d, sizeof bits);
+    if (bits >> 63) utm__put(o, "-", 1);
+    be = (int)((bits >> 52) & 0x7ff);
+    m = bits & ((1ull << 52) - 1);
+    if (be == 0x7ff) { utm__puts(o, "null"); return; } /* not reached: filters refuse non-finite values */
+    if (be) m |= 1ull << 52;
+    else be = 1;
+    e = be - 1075;
+    if (!m) { utm__put(o, "0", 1); return; }
+    /* the integer part, in decimal (least significant digit first) */
+    memset(w, 0, sizeof w);
+    if (e >= 0) utm__big_set(w, m, e);
+    else if (e > -64) utm__big_set(w, m >> -e, 0);
+    for (n = 36; n > 0 && !w[n - 1]; n--) {}
+    while (n > 0) {
+        uint32_t r = utm__big_div(w, &n, 1000000000u);
+        for (i = 0; i < 9; i++, r /= 10) txt[t++] = (char)(r % 10);
+    }
+    while (t > 0 && !txt[t - 1]) t--;
+    if (t) x10 = t - 1;
+    for (i = t - 1; i >= 0; i--) {
+        if (nd < 18) dg[nd++] = (unsigned char)txt[i];
+        else if (txt[i]) sticky = 1;
+    }
+    /* the fraction F / 2^k: times ten, the digit is what rises above bit k */
+    if (e < 0) {
+        int k = -e, nw = k / 32 + 2, live = 1;
+        memset(w, 0, sizeof w);
+        utm__big_set(w, k >= 64 ? m : m & ((1ull << k) - 1), 0);
+        while (live && nd < 18) {
+            uint64_t carry = 0;
+            unsigned digit;
+            for (i = 0; i < nw; i++) {
+                carry += (uint64_t)w[i] * 10;
+                w[i] = (uint32_t)carry;
+                carry >>= 32;
+            }
+            digit = (unsigned)(((((uint64_t)w[k / 32 + 1]) << 32 | w[k / 32]) >> (k % 32)) & 15);
+            w[k / 32] &= (uint32_t)((1ull << (k % 32)) - 1);
+            w[k / 32 + 1] = 0;
+            for (live = 0, i = 0; i < nw; i++) live |= w[i] != 0;
+            if (!nd && !digit) x10--;
+            else dg[nd++] = (unsigned char)digit;
+        }
+        sticky |= live;
+    }
+    while (nd < 18) dg[nd++] = 0;
+    /* 17 significant digits, rounded half to even on the exact value */
+    if (dg[17] > 5 || (dg[17] == 5 && (sticky || (dg[16] & 1)))) {
+        for (i = 16; i >= 0 && dg[i] == 9; i--) dg[i] = 0;
+        if (i < 0) { dg[0] = 1; x10++; }
+        else dg[i]++;
+    }
+    for (nd = 17; nd > 1 && !dg[nd - 1]; nd--) {}
+    for (i = 0; i < nd; i++) dg[i] = (unsigned char)(dg[i] + '0');
+    if (x10 < -4 || x10 >= 17) { /* d.ddde+XX */
+        utm__put(o, (const char *)dg, 1);
+        if (nd > 1) { utm__put(o, ".", 1); utm__put(o, (const char *)dg + 1, (size_t)nd - 1); }
+        utm__put(o, x10 < 0 ? "e-" : "e+", 2);
+        utm__put_u64(o, (uint64_t)(x10 < 0 ? -x10 : x10));
+    } else if (x10 >= 0) { /* ddd.ddd */
+        for (i = 0; i <= x10; i++) utm__put(o, i < nd ? (const char *)dg + i : "0", 1);
+        if (nd > x10 + 1) { utm__put(o, ".", 1); utm__put(o, (const char *)dg + x10 + 1, (size_t)(nd - x10 - 1)); }
+    } else { /* 0.000ddd */
+        utm__put(o, "0.", 2);
+        for (i = -1; i > x10; i--) utm__put(o, "0", 1);
+        utm__put(o, (const char *)dg, (size_t)nd);
+    }
+}
+
 static void utm__put_scalar(utm__out_t *o, const utm_value_t *v)
 {
-    char tmp[40];
     switch (v->type) {
     case UTM_VAL_STRING: utm__put_jstr(o, v->str, strlen(v->str)); break;
     case UTM_VAL_BOOL: utm__puts(o, v->num ? "true" : "false"); break;
@@ -3092,10 +3196,7 @@ static void utm__put_scalar(utm__out_t *o, const utm_value_t *v)
         if (v->num < 0) utm__put(o, "-", 1);
         utm__put_u64(o, v->num < 0 ? 0 - (uint64_t)v->num : (uint64_t)v->num);
         break;
-    case UTM_VAL_DOUBLE:
-        snprintf(tmp, sizeof tmp, "%.17g", v->dbl);
-        utm__puts(o, tmp);
-        break;
+    case UTM_VAL_DOUBLE: utm__put_double(o, v->dbl); break;
     case UTM_VAL_JSON: utm__puts(o, utm__ws(v->str)); break;
     default: break;
     }
