@@ -5,6 +5,17 @@
 #include <stdio.h>
 #include <string.h>
 
+/* long long as text: newlib-nano's printf (the on-chip tests) has no %lld */
+static const char *check_ll(char *buf, long long v)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    *--p = 0;
+    do { *--p = (char)('0' + (int)(u % 10)); u /= 10; } while (u);
+    if (v < 0) *--p = '-';
+    return strcpy(buf, p);
+}
+
 static int check_tests_passed, check_tests_failed, check_failures_here;
 static const char *check_name = "";
 
@@ -20,9 +31,10 @@ static const char *check_name = "";
     do {                                                                                              \
         long long check_a_ = (long long)(a), check_b_ = (long long)(b);                               \
         if (check_a_ != check_b_) {                                                                   \
+            char check_ta_[24], check_tb_[24];                                                        \
             check_failures_here++;                                                                    \
-            fprintf(stderr, "FAIL %s (%s:%d): %s == %lld, want %s == %lld\n", check_name, __FILE__, \
-                    __LINE__, #a, check_a_, #b, check_b_);                                            \
+            fprintf(stderr, "FAIL %s (%s:%d): %s == %s, want %s == %s\n", check_name, __FILE__,      \
+                    __LINE__, #a, check_ll(check_ta_, check_a_), #b, check_ll(check_tb_, check_b_));  \
         }                                                                                             \
     } while (0)
 
