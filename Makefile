@@ -14,7 +14,7 @@ LWIP_LIBS   ?= -llwip -lpthread
 
 PROGRAMS := $(B)/utmstack $(B)/quickstart $(B)/minimal $(B)/sizes $(B)/utmstack_bench
 
-.PHONY: all test test-asan test-valgrind fuzz coverage bench demo sizes install uninstall clean deps help
+.PHONY: all test test-asan test-valgrind test-qemu fuzz coverage bench demo sizes size install uninstall clean deps help
 all: $(PROGRAMS)
 
 help:
@@ -22,6 +22,8 @@ help:
 	@echo "make test     install missing Debian packages, then every test (N passed, N failed)"
 	@echo "make test-asan      the same suites built with ASan + UBSan (clang)"
 	@echo "make test-valgrind  the same suites under valgrind memcheck"
+	@echo "make test-qemu the unit tests on an emulated Cortex-M4 (qemu MPS2, semihosting)"
+	@echo "make size     flash and RAM of a firmware image for Cortex-M4 / M0+ (arm-none-eabi-gcc -Os)"
 	@echo "make fuzz     each libFuzzer harness for FUZZ_SECONDS (30) seconds"
 	@echo "make coverage line and branch coverage of utmstack.h and the port (gcovr)"
 	@echo "make demo     the tool against a local UTMStack emulator"
@@ -68,6 +70,8 @@ $(B)/lwip_test: tests/lwip_test.c ports/utmstack_lwip.h tests/check.h utmstack.h
 
 deps:
 	@sh scripts/deps.sh
+
+include mcu/mcu.mk
 
 test: deps
 	@$(MAKE) --no-print-directory all $(B)/unit $(B)/integration $(B)/lwip_test

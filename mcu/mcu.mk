@@ -1,0 +1,35 @@
+# On the chip (included by the Makefile): Debian's mbedTLS built for
+# Cortex-M with config/mbedtls_lean_config.h, the unit tests on qemu's MPS2
+# (make test-qemu) and the footprint firmware (make size).
+ARM_CC   ?= arm-none-eabi-gcc
+MCU      := $(B)/mcu
+MBEDTLS_SRC_DIR ?= third_party
+MCU_LEAN := -Iconfig -DMBEDTLS_CONFIG_FILE='"mbedtls_lean_config.h"'
+MCU_INC  := -I. -Iports -Imcu -isystem $(MCU)/inc -isystem $(MCU)/mbedtls-include $(MCU_LEAN)
+MCU_OPT  := -Os -ffunction-sections -fdata-sections
+MCU_M4   := -mcpu=cortex-m4 -mthumb
+MCU_M0   := -mcpu=cortex-m0plus -mthumb
+MCU_LD   := --specs=nano.specs -nostartfiles -Tmcu/mps2.ld -Wl,--gc-sections
+QEMU     := qemu-system-arm -nographic -semihosting-config enable=on,target=native -M
+
+# jsmn and Debian's mbedTLS source tree (fetched once by scripts/mbedtls_source.sh)
+$(MCU)/inc/jsmn.h:
+	@mkdir -p $(MCU)/inc && ln -sf /usr/include/jsmn.h $@
+$(MCU)/mbedtls-include/mbedtls/ssl.h:
+	@mkdir -p $(MCU) && src=$$(sh scripts/mbedtls_source.sh $(MBEDTLS_SRC_DIR)) && \
+	    rm -rf $(MCU)/mbedtls-src && ln -s $$src $(MCU)/mbedtls-src && ln -sfn $$src/include $(MCU)/mbedtls-include
+MCU_DEPS := $(MCU)/inc/jsmn.h $(MCU)/mbedtls-include/mbedtls/ssl.h
+
+$(MCU)/libmbedtls-m4.a: config/mbedtls_lean_config.h | $(MCU_DEPS)
+	sh mcu/build_mbedtls.sh $(MCU)/mbedtls-src $@ $(ARM_CC) $(MCU_M4) $(MCU_OPT) $(MCU_LEAN)
+$(MCU)/libmbedtls-m0.a: config/mbedtls_lean_config.h | $(MCU_DEPS)
+	sh mcu/build_mbedtls.sh $(MCU)/mbedtls-src $@ $(ARM_CC) $(MCU_M0) $(MCU_OPT) $(MCU_LEAN)
+
+# the offline unit tests, Cortex-M4 (MPS2 AN386), the same tiny limits as on the host
+$(MCU)/unit.elf: tests/unit.c tests/fake.h tests/check.h mcu/startup.c mcu/semihost.h mcu/mps2.ld $(HDRS) $(MCU)/libmbedtls-m4.a
+	$(ARM_CC) $(MCU_M4) $(MCU_OPT) -g $(WARN) $(TINY) $(MCU_INC) -Itests tests/unit.c mcu/startup.c \
+	    $(MCU_LD) $(MCU)/libmbedtls-m4.a -o $@
+
+test-qemu: deps
+	@$(MAKE) --no-print-directory $(MCU)/unit.elf
+	@sh mcu/run_qemu.sh $(MCU)

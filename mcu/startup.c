@@ -1,0 +1,85 @@
+/* A bare Cortex-M start: vector table, .data copied from flash, .bss zeroed,
+ * main(), and the newlib-nano system calls over semihosting (stdout, the
+ * heap, exit). Linked by mcu/mps2.ld; runs on qemu's MPS2 boards and is the
+ * startup of the footprint firmware.                                        */
+#include "semihost.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+extern uint32_t __data_load[], __data_start[], __data_end[], __bss_start[], __bss_end[];
+extern uint32_t __heap_start[], __heap_end[], __stack_top[];
+int main(void);
+void Reset_Handler(void);
+void Fault_Handler(void);
+
+/* unused functions the vector table names: every fault ends the run */
+__attribute__((section(".vectors"), used)) static void (*const vectors[16])(void) = {
+    (void (*)(void))(uintptr_t)__stack_top, Reset_Handler, Fault_Handler, Fault_Handler,
+    Fault_Handler, Fault_Handler, Fault_Handler, 0, 0, 0, 0, Fault_Handler, Fault_Handler, 0,
+    Fault_Handler, Fault_Handler,
+};
+
+void Reset_Handler(void)
+{
+    uint32_t *s = __data_load, *d = __data_start;
+    while (d < __data_end) *d++ = *s++;
+    for (d = __bss_start; d < __bss_end;) *d++ = 0;
+#if defined(__ARM_FP)
+    *(volatile uint32_t *)0xE000ED88u |= 0xFu << 20; /* CPACR: FPU on */
+#endif
+    sh_exit(main());
+}
+
+void Fault_Handler(void)
+{
+    sh_puts("fault: the program crashed (HardFault or another exception)\n");
+    sh_exit(99);
+}
+
+/* newlib-nano's system calls */
+int _write(int fd, const char *p, int n);
+int _write(int fd, const char *p, int n)
+{
+    static int out = -1, err = -1; /* ":tt" is the console: mode 4 stdout, 8 stderr */
+    if (fd == 1 || fd == 2) {
+        int *h = fd == 1 ? &out : &err;
+        if (*h < 0) *h = sh_open(":tt", fd == 1 ? 4 : 8);
+        return (int)sh_write(*h, p, (size_t)n);
+    }
+    return (int)sh_write(fd - 3, p, (size_t)n);
+}
+/* host files through semihosting (the tests read the host's CA bundle) */
+int _open(const char *path, int flags, ...);
+int _open(const char *path, int flags, ...)
+{
+    int h = sh_open(path, (flags & 3) == 0 ? 1 : (flags & O_APPEND) ? 9 : 5);
+    if (h < 0) { errno = ENOENT; return -1; }
+    return h + 3; /* newlib's 0-2 stay the console */
+}
+int _read(int fd, char *p, int n);
+int _read(int fd, char *p, int n) { return fd < 3 ? 0 : (int)sh_read(fd - 3, p, (size_t)n); }
+int _close(int fd);
+int _close(int fd) { if (fd >= 3) sh_close(fd - 3); return 0; }
+int _lseek(int fd, int off, int whence);
+int _lseek(int fd, int off, int whence) { (void)fd; (void)off; (void)whence; return 0; }
+int _fstat(int fd, struct stat *st);
+int _fstat(int fd, struct stat *st) { (void)fd; st->st_mode = S_IFCHR; return 0; }
+int _isatty(int fd);
+int _isatty(int fd) { (void)fd; return 1; }
+int _getpid(void);
+int _getpid(void) { return 1; }
+int _kill(int pid, int sig);
+int _kill(int pid, int sig) { (void)pid; (void)sig; errno = EINVAL; return -1; }
+void _exit(int code);
+void _exit(int code) { sh_exit(code); }
+void *_sbrk(int incr);
+void *_sbrk(int incr)
+{
+    static char *brk = (char *)__heap_start;
+    char *old = brk;
+    if (incr > (char *)__heap_end - brk) { errno = ENOMEM; return (void *)-1; }
+    brk += incr;
+    return old;
+}
