@@ -30,6 +30,25 @@ $(MCU)/unit.elf: tests/unit.c tests/fake.h tests/check.h mcu/startup.c mcu/semih
 	$(ARM_CC) $(MCU_M4) $(MCU_OPT) -g $(WARN) $(TINY) $(MCU_INC) -Itests tests/unit.c mcu/startup.c \
 	    $(MCU_LD) $(MCU)/libmbedtls-m4.a -o $@
 
+# the footprint firmware (mcu/firmware.c): one object per part, a map to split them
+MCU_FW_SRC := mcu/firmware.c mcu/utmstack_impl.c mcu/startup.c
+$(MCU)/m4/firmware.elf: $(MCU_FW_SRC) mcu/semihost.h mcu/mps2.ld $(HDRS) $(MCU)/libmbedtls-m4.a
+	@mkdir -p $(MCU)/m4
+	for f in $(MCU_FW_SRC); do $(ARM_CC) $(MCU_M4) $(MCU_OPT) -g $(WARN) $(MCU_INC) -c $$f \
+	    -o $(MCU)/m4/$$(basename $$f .c).o || exit 1; done
+	$(ARM_CC) $(MCU_M4) $(MCU_LD) -Wl,-Map=$(MCU)/m4/firmware.map $(MCU_FW_SRC:mcu/%.c=$(MCU)/m4/%.o) \
+	    $(MCU)/libmbedtls-m4.a -o $@
+$(MCU)/m0/firmware.elf: $(MCU_FW_SRC) mcu/semihost.h mcu/mps2.ld $(HDRS) $(MCU)/libmbedtls-m0.a
+	@mkdir -p $(MCU)/m0
+	for f in $(MCU_FW_SRC); do $(ARM_CC) $(MCU_M0) $(MCU_OPT) -g $(WARN) $(MCU_INC) -c $$f \
+	    -o $(MCU)/m0/$$(basename $$f .c).o || exit 1; done
+	$(ARM_CC) $(MCU_M0) $(MCU_LD) -Wl,-Map=$(MCU)/m0/firmware.map $(MCU_FW_SRC:mcu/%.c=$(MCU)/m0/%.o) \
+	    $(MCU)/libmbedtls-m0.a -o $@
+
+size: deps
+	@$(MAKE) --no-print-directory $(MCU)/m4/firmware.elf $(MCU)/m0/firmware.elf
+	@$(PYTHON) mcu/size.py $(SIZE_ARGS) "Cortex-M4=$(MCU)/m4/firmware.map" "Cortex-M0+=$(MCU)/m0/firmware.map"
+
 test-qemu: deps
-	@$(MAKE) --no-print-directory $(MCU)/unit.elf
+	@$(MAKE) --no-print-directory $(MCU)/unit.elf $(MCU)/m4/firmware.elf
 	@sh mcu/run_qemu.sh $(MCU)

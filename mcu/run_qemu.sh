@@ -20,5 +20,29 @@ trap 'rm -f "$OUT"' EXIT
 # unit tests on a Cortex-M4 (MPS2 AN386): 32-bit size_t, newlib-nano, 64 KiB stack
 timeout 300 $QEMU mps2-an386 -kernel "$DIR/unit.elf" >"$OUT" 2>&1
 tally unit "$OUT" "Cortex-M4, qemu mps2-an386"
+
+# the footprint firmware on the same board: a login, a search and a request
+# over TLS to the emulator, through semihosting FIFOs and mcu/bridge.py
+. tests/emulators.sh
+trap 'kill "$BRIDGE" 2>/dev/null; emu_stop_all; rm -f "$OUT"' EXIT
+sh tests/mkcerts.sh "$EMU_DIR/pki" >/dev/null 2>&1
+# and a server with an RSA-2048 certificate (its own trust anchor)
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$EMU_DIR/rsa.key" -out "$EMU_DIR/rsa.pem" -days 2 \
+    -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
+emu_start EC --cert "$EMU_DIR/pki/server.pem" --key "$EMU_DIR/pki/server.key"
+emu_start RSA --cert "$EMU_DIR/rsa.pem" --key "$EMU_DIR/rsa.key"
+mkfifo "$EMU_DIR/tx" "$EMU_DIR/rx"
+for server in EC RSA; do
+    if ! emu_wait $server; then echo "firmware: the emulator did not start"; failed=$((failed + 1)); continue; fi
+    eval "port=\$UTM_PORT_$server"
+    ca=$EMU_DIR/pki/ca.pem what="ECDSA P-256 certificate"
+    [ $server = RSA ] && ca=$EMU_DIR/rsa.pem what="RSA-2048 certificate"
+    python3 mcu/bridge.py "$EMU_DIR" 127.0.0.1 "$port" &
+    BRIDGE=$!
+    timeout 300 $QEMU mps2-an386 -kernel "$DIR/m4/firmware.elf" \
+        -append "https://localhost:$port $ca $EMU_DIR admin s3cret-Passw0rd" >"$OUT" 2>&1
+    kill $BRIDGE 2>/dev/null; wait $BRIDGE 2>/dev/null
+    tally firmware "$OUT" "Cortex-M4, qemu mps2-an386, TLS to the emulator, $what"
+done
 echo "qemu: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,210 @@
+/* The footprint firmware: a login, a search and a generic request, as a
+ * device would make them. `make size` links it for Cortex-M4 and M0+ and
+ * measures it; `make test-qemu` runs it on qemu's MPS2-AN386 against the
+ * emulator, TLS and all, and reports the deepest stack and the peak heap.
+ *
+ * Its network is semihosting: the port below writes to and reads from two
+ * FIFOs on the host, which mcu/bridge.py joins to a TCP connection (the
+ * stand-in for lwIP or a modem; read_fn blocks, so timeouts are not
+ * enforced here). Entropy comes from the host's /dev/urandom through
+ * semihosting: the stand-in for a hardware RNG. Arguments (qemu -append):
+ * URL CA-FILE FIFO-DIR USER PASSWORD.                                       */
+#include "utmstack.h"
+#include "semihost.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct { int tx, rx, rng; char dir[128]; } link_t;
+
+static int path_open(const char *dir, const char *name, int mode)
+{
+    char p[160];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return sh_open(p, mode);
+}
+
+static void link_close(void *ctx)
+{
+    link_t *l = (link_t *)ctx;
+    if (l->tx >= 0) sh_close(l->tx);
+    if (l->rx >= 0) sh_close(l->rx);
+    l->tx = l->rx = -1;
+}
+
+static int link_connect(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms)
+{
+    link_t *l = (link_t *)ctx;
+    (void)host; (void)port; (void)timeout_ms; /* the bridge knows where */
+    link_close(l);
+    l->tx = path_open(l->dir, "tx", 5 /* "wb" */);
+    l->rx = l->tx < 0 ? -1 : path_open(l->dir, "rx", 1 /* "rb" */);
+    if (l->rx < 0) { link_close(l); return UTM_ERR_CONNECT; }
+    return 0;
+}
+
+static int link_send(void *ctx, const unsigned char *buf, size_t len, uint32_t timeout_ms)
+{
+    link_t *l = (link_t *)ctx;
+    (void)timeout_ms;
+    return l->tx >= 0 && sh_write(l->tx, buf, len) == (long)len ? (int)len : UTM_ERR_NET;
+}
+
+static int link_recv(void *ctx, unsigned char *buf, size_t len, uint32_t timeout_ms)
+{
+    link_t *l = (link_t *)ctx;
+    long n = l->rx >= 0 ? sh_read(l->rx, buf, len) : -1;
+    (void)timeout_ms;
+    return n < 0 ? UTM_ERR_NET : (int)n;
+}
+
+static uint32_t link_now_ms(void *ctx) { (void)ctx; return sh_clock_cs() * 10u; }
+static int64_t link_time(void *ctx) { (void)ctx; return (int64_t)sh_time(); }
+
+static int link_entropy(void *ctx, unsigned char *buf, size_t len)
+{
+    link_t *l = (link_t *)ctx;
+    if (l->rng < 0) l->rng = sh_open("/dev/urandom", 1);
+    return l->rng >= 0 && sh_read(l->rng, buf, len) == (long)len ? 0 : -1;
+}
+
+static const utm_port_t link_port = { link_connect, link_send, link_recv, link_close,
+                                      link_now_ms, link_entropy, link_time };
+
+/* ---- measuring: the stack is painted, mbedTLS's heap counted ---- */
+extern uint32_t __stack_bottom[];
+#define PAINT 0xC5C5C5C5u
+
+static void paint_stack(void)
+{
+    uint32_t *p = __stack_bottom, *sp = (uint32_t *)__builtin_frame_address(0) - 64;
+    while (p < sp) *p++ = PAINT;
+}
+
+static size_t stack_used(void)
+{
+    extern uint32_t __stack_top[];
+    uint32_t *p = __stack_bottom;
+    while (p < __stack_top && *p == PAINT) p++;
+    return (size_t)((char *)__stack_top - (char *)p);
+}
+
+#if defined(MBEDTLS_PLATFORM_MEMORY)
+#include "mbedtls/platform.h"
+static size_t heap_now, heap_peak;
+static void *counting_calloc(size_t n, size_t size)
+{
+    size_t *p;
+    if (size && n > (SIZE_MAX - 8) / size) return NULL;
+    p = (size_t *)calloc(1, n * size + 8);
+    if (!p) return NULL;
+    p[0] = n * size;
+    heap_now += p[0];
+    if (heap_now > heap_peak) heap_peak = heap_now;
+    return p + 2;
+}
+static void counting_free(void *q)
+{
+    size_t *p = (size_t *)q;
+    if (!p) return;
+    heap_now -= p[-2];
+    free(p - 2);
+}
+#endif
+
+static unsigned docs_seen;
+static int on_doc(void *user, const utm_json_t *doc, uint64_t index)
+{
+    char name[64] = "?";
+    (void)user;
+    utm_json_string(doc, utm_json_find(doc, 0, "name"), name, sizeof name);
+    if (index < 3) printf("  alert %u: %s\n", (unsigned)index + 1, name);
+    docs_seen++;
+    return 0;
+}
+
+static utm_client_t client; /* static: never on the stack */
+#if defined(MBEDTLS_PLATFORM_MEMORY)
+#define CHECKS 4 /* login, search, request, no heap left */
+#else
+#define CHECKS 3
+#endif
+
+int main(void)
+{
+    static char cmd[512], ca[8192];
+    static link_t net;
+    static const char *const newest_first[] = { "@timestamp,desc" };
+    char *arg[5] = { 0 };
+    utm_config_t cfg;
+    utm_search_t s;
+    utm_search_result_t r;
+    utm_filter_t f;
+    utm_request_t q;
+    utm_response_t resp;
+    char body[256];
+    uintptr_t a[2];
+    long n;
+    int i, fd, rc, failed = 0;
+
+    paint_stack();
+#if defined(MBEDTLS_PLATFORM_MEMORY)
+    mbedtls_platform_set_calloc_free(counting_calloc, counting_free);
+#endif
+    a[0] = (uintptr_t)cmd; a[1] = sizeof cmd - 1;
+    if (sh_call(0x15 /* SYS_GET_CMDLINE */, a) != 0) return 2;
+    strtok(cmd, " "); /* the program's name */
+    for (i = 0, arg[0] = strtok(NULL, " "); i < 4 && arg[i]; i++) arg[i + 1] = strtok(NULL, " ");
+    if (!arg[4]) { printf("usage: -append 'URL CA-FILE FIFO-DIR USER PASSWORD'\n"); return 2; }
+    if ((fd = sh_open(arg[1], 1)) < 0) { printf("cannot open %s\n", arg[1]); return 2; }
+    n = sh_read(fd, ca, sizeof ca - 1);
+    sh_close(fd);
+    net.tx = net.rx = net.rng = -1;
+    strncpy(net.dir, arg[2], sizeof net.dir - 1);
+
+    memset(&cfg, 0, sizeof cfg);
+    cfg.url = arg[0];
+    cfg.ca = (const unsigned char *)ca;
+    cfg.ca_len = (size_t)n + 1; /* PEM: with its NUL */
+    cfg.port = &link_port;
+    cfg.port_ctx = &net;
+    rc = utm_client_init(&client, &cfg);
+    if (!rc) rc = utm_auth_use_password(&client, arg[3], arg[4], 0);
+    if (!rc) rc = utm_auth_login(&client);
+    printf("login: %s, subject %s\n", utm_strerror(rc), rc ? "-" : utm_auth_subject(&client));
+    failed += rc != UTM_OK;
+
+    memset(&s, 0, sizeof s);
+    f.field = "severity"; /* 1 low, 2 medium, 3 high */
+    f.op = UTM_OP_IS_GREATER_THAN;
+    f.value = utm_value_double(1.5);
+    s.index_pattern = "alert-*";
+    s.filters = &f;
+    s.filter_count = 1;
+    s.sort = newest_first;
+    s.sort_count = 1;
+    s.size = 25;
+    s.on_doc = on_doc;
+    rc = utm_search(&client, &s, &r);
+    printf("search: %s, %u documents of %ld, %lu bytes\n", utm_strerror(rc), docs_seen, (long)r.total,
+           (unsigned long)r.bytes);
+    failed += rc != UTM_OK || docs_seen == 0 || r.docs != docs_seen;
+
+    memset(&q, 0, sizeof q);
+    q.path = "/api/account";
+    q.body_buf = body;
+    q.body_size = sizeof body;
+    rc = utm_request(&client, &q, &resp);
+    printf("GET /api/account: %s, HTTP %d, %lu bytes\n", utm_strerror(rc), resp.status, (unsigned long)resp.body_bytes);
+    failed += rc != UTM_OK || resp.status != 200;
+
+    utm_client_free(&client);
+    link_close(&net);
+    printf("stack: %u bytes at most (login + search + request, TLS included)\n", (unsigned)stack_used());
+#if defined(MBEDTLS_PLATFORM_MEMORY)
+    printf("heap: %u bytes at most (mbedTLS), %u at the end\n", (unsigned)heap_peak, (unsigned)heap_now);
+    failed += heap_now != 0; /* everything given back */
+#endif
+    printf("firmware: %d passed, %d failed\n", CHECKS - failed, failed);
+    return failed ? 1 : 0;
+}
