@@ -62,6 +62,11 @@
  *   UTMSTACK_MAX_HEADERS        impl   100    header lines in one response
  *   UTMSTACK_MAX_HEADER_BYTES   impl   32768  bytes of headers (+ trailers)
  *   UTMSTACK_LOG_LINE           impl   200    bytes: longest log line
+ *   UTMSTACK_NO_TEXT            impl   off: no message text in the image:
+ *                               utm_strerror() and utm_last_error() give
+ *                               "", no log lines (log_fn is never called),
+ *                               filter errors without their reason; the
+ *                               result codes are unchanged (small flash)
  *   UTMSTACK_PREFER_AES         impl   off: AES-GCM before ChaCha20-Poly1305
  *                               (for an MCU with an AES accelerator)
  *   UTMSTACK_DEFAULT_CA_FILE    impl   "/etc/ssl/certs/ca-certificates.crt"
@@ -814,6 +819,13 @@ static int64_t utm__http_date(const char *s, size_t n)
 
 /* ==== client basics ===================================================== */
 
+#if defined(UTMSTACK_NO_TEXT)
+#define UTM__HAS_TEXT 0
+#define UTM__T(text) ""
+UTMSTACK_API const char *utm_strerror(int code) { (void)code; return ""; }
+#else
+#define UTM__HAS_TEXT 1
+#define UTM__T(text) text
 #define UTM__RESULT_TEXT(name, value, text) case value: return text;
 UTMSTACK_API const char *utm_strerror(int code)
 {
@@ -823,6 +835,7 @@ UTMSTACK_API const char *utm_strerror(int code)
     }
 }
 #undef UTM__RESULT_TEXT
+#endif
 
 UTMSTACK_API const char *utm_version(void) { return UTMSTACK_VERSION_STRING; }
 
@@ -831,6 +844,9 @@ UTMSTACK_API const char *utm_last_error(const utm_client_t *c)
     return (c && c->magic_ == UTM__MAGIC) ? c->errmsg_ : "";
 }
 
+#if !UTM__HAS_TEXT
+#define utm__seterr(c, a, b) ((void)((c)->errmsg_[0] = 0))
+#else
 static void utm__seterr(utm_client_t *c, const char *a, const char *b)
 {
     size_t n = 0, k;
@@ -843,6 +859,7 @@ static void utm__seterr(utm_client_t *c, const char *a, const char *b)
     }
     c->errmsg_[n] = 0;
 }
+#endif
 
 UTMSTACK_API int utm_status_error(int status)
 {
@@ -861,7 +878,7 @@ typedef struct utm__line { char b[UTMSTACK_LOG_LINE]; size_t n; } utm__line_t;
 
 static int utm__want(const utm_client_t *c, int level)
 {
-    return c->cfg_.log_fn != NULL && c->cfg_.log_level >= level;
+    return UTM__HAS_TEXT && c->cfg_.log_fn != NULL && c->cfg_.log_level >= level;
 }
 
 static void utm__add(utm__line_t *l, const char *s, size_t n)
@@ -1576,6 +1593,7 @@ static void utm__tls_verify_text(utm_client_t *c)
     c->verify_flags_ = mbedtls_ssl_get_verify_result(&c->ssl_);
     if (c->verify_flags_ == (uint32_t)-1) c->verify_flags_ = 0;
     if (c->pin_failed_) { utm__seterr(c, "certificate: public key does not match the pin", NULL); return; }
+    if (!UTM__HAS_TEXT) return;
     n = mbedtls_x509_crt_verify_info(info, sizeof info, "", c->verify_flags_);
     if (n > 0) {
         char *nl;
@@ -2349,6 +2367,38 @@ static void utm__token_forget(utm_client_t *c)
     c->tok_deadline_ = 0;
 }
 
+/* The whole part of a valid JSON number (`exp` may be written 1.5e9),
+ * without strtod or floating point; UTM_ERR_TOO_LONG beyond 9e15.        */
+static int utm__json_whole(const char *p, size_t n, int64_t *out)
+{
+    uint64_t m = 0;
+    long scale = 0, e = 0;
+    int digits = 0, neg = 0, eneg = 0;
+    size_t i = 0;
+    if (p[0] == '-') { neg = 1; i++; }
+    for (; i < n && utm__is_digit((unsigned char)p[i]); i++) {
+        if (digits < 18) { m = m * 10 + (uint64_t)(p[i] - '0'); digits += m != 0; }
+        else scale++;
+    }
+    if (i < n && p[i] == '.')
+        for (i++; i < n && utm__is_digit((unsigned char)p[i]); i++)
+            if (digits < 18) { m = m * 10 + (uint64_t)(p[i] - '0'); digits += m != 0; scale--; }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (p[i] == '+' || p[i] == '-') eneg = p[i++] == '-';
+        for (; i < n; i++) if (e < 100000) e = e * 10 + (p[i] - '0');
+    }
+    scale += eneg ? -e : e;
+    for (; scale < 0 && m; scale++) m /= 10;
+    for (; scale > 0 && m; scale--) {
+        if (m > UINT64_C(900000000000000)) return UTM_ERR_TOO_LONG;
+        m *= 10;
+    }
+    if (m > UINT64_C(9000000000000000)) return UTM_ERR_TOO_LONG;
+    *out = neg ? -(int64_t)m : (int64_t)m;
+    return UTM_OK;
+}
+
 /* Read `exp` and `sub` from the JWT in cred_ and plan its renewal. `fresh`:
  * it came from the server just now, so the Date header is its clock.      */
 static int utm__jwt_load(utm_client_t *c, int fresh, int pre)
@@ -2363,11 +2413,11 @@ static int utm__jwt_load(utm_client_t *c, int fresh, int pre)
     if (n <= 0) return UTM_ERR_JWT;
     if (utm_json_parse(&j, c->doc_, (size_t)n, c->tok_, UTMSTACK_JSON_TOKENS) == UTM_OK &&
         utm_json_type(&j, 0) == UTM_JSON_OBJECT) {
-        double dexp;
+        size_t len;
+        const char *num;
         i = utm_json_find(&j, 0, "exp");
-        if (i < 0) exp = 0;
-        else if (utm_json_int(&j, i, &exp) != UTM_OK && utm_json_double(&j, i, &dexp) == UTM_OK && dexp > 0 && dexp < 9e15)
-            exp = (int64_t)dexp;
+        num = utm_json_type(&j, i) == UTM_JSON_NUMBER ? utm_json_raw(&j, i, &len) : NULL;
+        if (!num || !utm__is_json_number(num, len) || utm__json_whole(num, len, &exp) != UTM_OK) exp = 0;
         i = utm_json_find(&j, 0, "sub");
         if (i < 0 || utm_json_string(&j, i, c->sub_, sizeof c->sub_) < 0) c->sub_[0] = 0;
         rc = UTM_OK;
@@ -3013,7 +3063,11 @@ static int utm__scalar_ok(const utm_value_t *v)
     switch (v->type) {
     case UTM_VAL_STRING: return v->str != NULL && utm__utf8_chars(v->str, strlen(v->str)) >= 0;
     case UTM_VAL_INT: case UTM_VAL_BOOL: return 1;
-    case UTM_VAL_DOUBLE: return v->dbl == v->dbl && v->dbl - v->dbl == 0; /* finite */
+    case UTM_VAL_DOUBLE: { /* finite: the exponent is not all ones (no floating point needed) */
+        uint64_t bits;
+        memcpy(&bits, &v->dbl, sizeof bits);
+        return ((bits >> 52) & 0x7ff) != 0x7ff;
+    }
     default: return 0;
     }
 }
@@ -3039,20 +3093,20 @@ static const char *utm__filter_problem(const utm_filter_t *f)
 {
     size_t count;
     int kind, needs_field = f->op != UTM_OP_IS_IN_FIELDS && f->op != UTM_OP_IS_NOT_IN_FIELDS;
-    if ((unsigned)f->op >= (unsigned)UTM_OP_COUNT) return "unknown operator";
-    if (needs_field && (!f->field || !f->field[0])) return "needs a field";
-    if (f->field && utm__utf8_chars(f->field, strlen(f->field)) < 0) return "field is not valid UTF-8";
+    if ((unsigned)f->op >= (unsigned)UTM_OP_COUNT) return UTM__T("unknown operator");
+    if (needs_field && (!f->field || !f->field[0])) return UTM__T("needs a field");
+    if (f->field && utm__utf8_chars(f->field, strlen(f->field)) < 0) return UTM__T("field is not valid UTF-8");
     kind = utm__value_kind(&f->value, &count);
-    if (kind < 0) return "value is not a number, string, boolean or list of them";
+    if (kind < 0) return UTM__T("value is not a number, string, boolean or list of them");
     switch (f->op) {
     case UTM_OP_EXIST: case UTM_OP_DOES_NOT_EXIST:
-        return kind ? "takes no value" : NULL;
+        return kind ? UTM__T("takes no value") : NULL;
     case UTM_OP_IS_BETWEEN: case UTM_OP_IS_NOT_BETWEEN:
-        return kind == 2 && count == 2 ? NULL : "needs a list of two values";
+        return kind == 2 && count == 2 ? NULL : UTM__T("needs a list of two values");
     case UTM_OP_IS_ONE_OF: case UTM_OP_IS_NOT_ONE_OF: case UTM_OP_IS_ONE_OF_TERMS:
-        return kind == 2 && count > 0 ? NULL : "needs a list of values";
+        return kind == 2 && count > 0 ? NULL : UTM__T("needs a list of values");
     default:
-        return kind ? NULL : "needs a value";
+        return kind ? NULL : UTM__T("needs a value");
     }
 }
 
@@ -3063,7 +3117,8 @@ static int utm__check_filters(const utm_filter_t *f, size_t n, char *why, size_t
     for (i = 0; i < n; i++) {
         const char *problem = utm__filter_problem(&f[i]);
         if (problem) {
-            if (why && why_size) {
+            if (why && why_size) why[0] = 0;
+            if (UTM__HAS_TEXT && why && why_size) {
                 utm__line_t l;
                 l.n = 0;
                 utm__adds(&l, "filter ");

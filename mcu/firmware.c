@@ -177,7 +177,7 @@ int main(void)
     memset(&s, 0, sizeof s);
     f.field = "severity"; /* 1 low, 2 medium, 3 high */
     f.op = UTM_OP_IS_GREATER_THAN;
-    f.value = utm_value_double(1.5);
+    f.value = utm_value_int(1);
     s.index_pattern = "alert-*";
     s.filters = &f;
     s.filter_count = 1;

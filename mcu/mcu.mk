@@ -30,24 +30,26 @@ $(MCU)/unit.elf: tests/unit.c tests/fake.h tests/check.h mcu/startup.c mcu/semih
 	$(ARM_CC) $(MCU_M4) $(MCU_OPT) -g $(WARN) $(TINY) $(MCU_INC) -Itests tests/unit.c mcu/startup.c \
 	    $(MCU_LD) $(MCU)/libmbedtls-m4.a -o $@
 
-# the footprint firmware (mcu/firmware.c): one object per part, a map to split them
+# the footprint firmware (mcu/firmware.c): one object per part, a map to split
+# them. $(call firmware,DIR,CPU FLAGS,mbedTLS LIBRARY,EXTRA FLAGS)
 MCU_FW_SRC := mcu/firmware.c mcu/utmstack_impl.c mcu/startup.c
-$(MCU)/m4/firmware.elf: $(MCU_FW_SRC) mcu/semihost.h mcu/mps2.ld $(HDRS) $(MCU)/libmbedtls-m4.a
-	@mkdir -p $(MCU)/m4
-	for f in $(MCU_FW_SRC); do $(ARM_CC) $(MCU_M4) $(MCU_OPT) -g $(WARN) $(MCU_INC) -c $$f \
-	    -o $(MCU)/m4/$$(basename $$f .c).o || exit 1; done
-	$(ARM_CC) $(MCU_M4) $(MCU_LD) -Wl,-Map=$(MCU)/m4/firmware.map $(MCU_FW_SRC:mcu/%.c=$(MCU)/m4/%.o) \
-	    $(MCU)/libmbedtls-m4.a -o $@
-$(MCU)/m0/firmware.elf: $(MCU_FW_SRC) mcu/semihost.h mcu/mps2.ld $(HDRS) $(MCU)/libmbedtls-m0.a
-	@mkdir -p $(MCU)/m0
-	for f in $(MCU_FW_SRC); do $(ARM_CC) $(MCU_M0) $(MCU_OPT) -g $(WARN) $(MCU_INC) -c $$f \
-	    -o $(MCU)/m0/$$(basename $$f .c).o || exit 1; done
-	$(ARM_CC) $(MCU_M0) $(MCU_LD) -Wl,-Map=$(MCU)/m0/firmware.map $(MCU_FW_SRC:mcu/%.c=$(MCU)/m0/%.o) \
-	    $(MCU)/libmbedtls-m0.a -o $@
+define firmware
+$(MCU)/$(1)/firmware.elf: $(MCU_FW_SRC) mcu/semihost.h mcu/mps2.ld $(HDRS) $(3)
+	@mkdir -p $(MCU)/$(1)
+	@echo "  firmware $(1)"; for f in $(MCU_FW_SRC); do $(ARM_CC) $(2) $(MCU_OPT) -g $(WARN) $(MCU_INC) $(4) -c $$$$f \
+	    -o $(MCU)/$(1)/$$$$(basename $$$$f .c).o || exit 1; done
+	@$(ARM_CC) $(2) $(MCU_LD) -Wl,-Map=$(MCU)/$(1)/firmware.map $(MCU_FW_SRC:mcu/%.c=$(MCU)/$(1)/%.o) $(3) -o $$@
+endef
+$(eval $(call firmware,m4,$(MCU_M4),$(MCU)/libmbedtls-m4.a,))
+$(eval $(call firmware,m0,$(MCU_M0),$(MCU)/libmbedtls-m0.a,))
+$(eval $(call firmware,m4-notext,$(MCU_M4),$(MCU)/libmbedtls-m4.a,-DUTMSTACK_NO_TEXT))
+$(eval $(call firmware,m0-notext,$(MCU_M0),$(MCU)/libmbedtls-m0.a,-DUTMSTACK_NO_TEXT))
 
+MCU_SIZES := m4 m0 m4-notext m0-notext
 size: deps
-	@$(MAKE) --no-print-directory $(MCU)/m4/firmware.elf $(MCU)/m0/firmware.elf
-	@$(PYTHON) mcu/size.py $(SIZE_ARGS) "Cortex-M4=$(MCU)/m4/firmware.map" "Cortex-M0+=$(MCU)/m0/firmware.map"
+	@$(MAKE) --no-print-directory $(MCU_SIZES:%=$(MCU)/%/firmware.elf)
+	@$(PYTHON) mcu/size.py $(SIZE_ARGS) "Cortex-M4=$(MCU)/m4/firmware.map" "Cortex-M0+=$(MCU)/m0/firmware.map" \
+	    "Cortex-M4, NO_TEXT=$(MCU)/m4-notext/firmware.map" "Cortex-M0+, NO_TEXT=$(MCU)/m0-notext/firmware.map"
 
 test-qemu: deps
 	@$(MAKE) --no-print-directory $(MCU)/unit.elf $(MCU)/m4/firmware.elf

@@ -1392,6 +1392,26 @@ static void test_jwt_edges(void)
     CHECK_INT(utm_auth_set_token(&C, ".e30.c"), UTM_ERR_JWT);
     CHECK_INT(utm_auth_set_token(&C, "a.e.c"), UTM_ERR_JWT);
     CHECK_INT(utm_auth_set_token(&C, "a.W10.c"), UTM_ERR_JWT); /* [] */
+    { /* exp in every form JSON allows, read without floating point */
+        static const struct { const char *exp; long long want; } e[] = {
+            { "1500000000", 1500000000 }, { "15e8", 1500000000 }, { "0.15E10", 1500000000 },
+            { "1500000000.99", 1500000000 }, { "1.5e+9", 1500000000 }, { "150000000000e-2", 1500000000 },
+            { "0.000000000000000000000000001500000000e36", 1500000000 }, { "1234567890123456789012e-13", 123456789 },
+            { "9e15", 9000000000000000LL }, { "9.1e15", 0 }, { "1e300", 0 }, { "-5", -5 }, { "0", 0 },
+            { "1e-400", 0 }, { "\"1500000000\"", 0 } };
+        char payload[100], tok[200];
+        size_t k;
+        for (k = 0; k < sizeof e / sizeof e[0]; k++) {
+            strcpy(payload, "{\"exp\":");
+            strcat(strcat(payload, e[k].exp), "}");
+            strcpy(tok, "a.");
+            b64url(payload, strlen(payload), tok + 2);
+            strcat(tok, ".c");
+            CHECK_INT(utm_auth_set_token(&C, tok), UTM_OK);
+            if (utm_auth_expires(&C) != e[k].want) fprintf(stderr, "  exp %s\n", e[k].exp);
+            CHECK_INT(utm_auth_expires(&C), e[k].want);
+        }
+    }
 }
 
 static int no_password(void *user, char *buf, size_t size)
