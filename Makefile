@@ -14,7 +14,7 @@ LWIP_LIBS   ?= -llwip -lpthread
 
 PROGRAMS := $(B)/utmstack $(B)/quickstart $(B)/minimal $(B)/sizes $(B)/utmstack_bench
 
-.PHONY: all test test-asan test-valgrind test-qemu fuzz coverage bench demo sizes size install uninstall clean deps help
+.PHONY: all test test-asan test-valgrind test-qemu fuzz coverage bench demo sizes size heap install uninstall clean deps help
 all: $(PROGRAMS)
 
 help:
@@ -24,6 +24,7 @@ help:
 	@echo "make test-valgrind  the same suites under valgrind memcheck"
 	@echo "make test-qemu the unit tests on an emulated Cortex-M4 (qemu MPS2, semihosting)"
 	@echo "make size     flash and RAM of a firmware image for Cortex-M4 / M0+ (arm-none-eabi-gcc -Os)"
+	@echo "make heap     peak heap of a TLS login + search: Debian's mbedTLS and the lean config"
 	@echo "make fuzz     each libFuzzer harness for FUZZ_SECONDS (30) seconds"
 	@echo "make coverage line and branch coverage of utmstack.h and the port (gcovr)"
 	@echo "make demo     the tool against a local UTMStack emulator"

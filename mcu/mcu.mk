@@ -54,3 +54,17 @@ size: deps
 test-qemu: deps
 	@$(MAKE) --no-print-directory $(MCU)/unit.elf $(MCU)/m4/firmware.elf
 	@sh mcu/run_qemu.sh $(MCU)
+
+# peak heap on the host: Debian's mbedTLS against the same source built lean
+HEAP_WRAP := -Wl,--wrap=calloc -Wl,--wrap=free
+$(B)/host-lean/libmbedtls-lean.a: config/mbedtls_lean_config.h | $(MCU_DEPS)
+	@mkdir -p $(B)/host-lean
+	sh mcu/build_mbedtls.sh $(MCU)/mbedtls-src $@ $(CC) -O2 $(MCU_LEAN)
+$(B)/heap-debian: bench/heap.c $(HDRS)
+	$(CC) -O2 -g $(WARN) $(INC) $< -o $@ $(HEAP_WRAP) -Wl,-Bstatic $(MBEDTLS_LIBS) -Wl,-Bdynamic
+$(B)/heap-lean: bench/heap.c $(HDRS) $(B)/host-lean/libmbedtls-lean.a
+	$(CC) -O2 -g $(WARN) -I. -Iports -isystem $(MCU)/mbedtls-include $(MCU_LEAN) $< -o $@ $(HEAP_WRAP) \
+	    $(B)/host-lean/libmbedtls-lean.a
+heap: deps
+	@$(MAKE) --no-print-directory $(B)/heap-debian $(B)/heap-lean
+	@sh bench/heap.sh $(B)
