@@ -36,7 +36,7 @@ MCU_FW_SRC := mcu/firmware.c mcu/utmstack_impl.c mcu/startup.c
 define firmware
 $(MCU)/$(1)/firmware.elf: $(MCU_FW_SRC) mcu/semihost.h mcu/mps2.ld $(HDRS) $(3)
 	@mkdir -p $(MCU)/$(1)
-	@echo "  firmware $(1)"; for f in $(MCU_FW_SRC); do $(ARM_CC) $(2) $(MCU_OPT) -g $(WARN) $(MCU_INC) $(4) -c $$$$f \
+	@echo "  firmware $(1)"; for f in $(MCU_FW_SRC); do $(ARM_CC) $(2) $(MCU_OPT) -g -fstack-usage $(WARN) $(MCU_INC) $(4) -c $$$$f \
 	    -o $(MCU)/$(1)/$$$$(basename $$$$f .c).o || exit 1; done
 	@$(ARM_CC) $(2) $(MCU_LD) -Wl,-Map=$(MCU)/$(1)/firmware.map $(MCU_FW_SRC:mcu/%.c=$(MCU)/$(1)/%.o) $(3) -o $$@
 endef
@@ -45,11 +45,28 @@ $(eval $(call firmware,m0,$(MCU_M0),$(MCU)/libmbedtls-m0.a,))
 $(eval $(call firmware,m4-notext,$(MCU_M4),$(MCU)/libmbedtls-m4.a,-DUTMSTACK_NO_TEXT))
 $(eval $(call firmware,m0-notext,$(MCU_M0),$(MCU)/libmbedtls-m0.a,-DUTMSTACK_NO_TEXT))
 
-MCU_SIZES := m4 m0 m4-notext m0-notext
+# RISC-V rv32imac with picolibc (its crt0, linker script and semihosting)
+RV_CC    ?= riscv64-unknown-elf-gcc
+MCU_RV   := -march=rv32imac -mabi=ilp32 --specs=picolibc.specs
+RV_LD    := --oslib=semihost -Wl,--gc-sections -Wl,--defsym=__flash=0x80000000 -Wl,--defsym=__flash_size=0x200000 \
+            -Wl,--defsym=__ram=0x80200000 -Wl,--defsym=__ram_size=0x200000 -Wl,--defsym=__stack_size=0x10000 \
+            -Wl,--defsym=__stack_top=__stack -Wl,--defsym=__stack_bottom=__stack-0x10000
+$(MCU)/libmbedtls-rv32.a: config/mbedtls_lean_config.h | $(MCU_DEPS)
+	sh mcu/build_mbedtls.sh $(MCU)/mbedtls-src $@ $(RV_CC) $(MCU_RV) $(MCU_OPT) $(MCU_LEAN)
+$(MCU)/rv32/firmware.elf: mcu/firmware.c mcu/utmstack_impl.c mcu/semihost.h $(HDRS) $(MCU)/libmbedtls-rv32.a
+	@mkdir -p $(MCU)/rv32
+	@echo "  firmware rv32"; for f in firmware utmstack_impl; do $(RV_CC) $(MCU_RV) $(MCU_OPT) -g $(WARN) $(MCU_INC) \
+	    -c mcu/$$f.c -o $(MCU)/rv32/$$f.o || exit 1; done
+	@$(RV_CC) $(MCU_RV) $(RV_LD) -Wl,-Map=$(MCU)/rv32/firmware.map $(MCU)/rv32/firmware.o $(MCU)/rv32/utmstack_impl.o \
+	    $(MCU)/libmbedtls-rv32.a -o $@
+
+MCU_SIZES := m4 m0 m4-notext m0-notext rv32
 size: deps
 	@$(MAKE) --no-print-directory $(MCU_SIZES:%=$(MCU)/%/firmware.elf)
 	@$(PYTHON) mcu/size.py $(SIZE_ARGS) "Cortex-M4=$(MCU)/m4/firmware.map" "Cortex-M0+=$(MCU)/m0/firmware.map" \
-	    "Cortex-M4, NO_TEXT=$(MCU)/m4-notext/firmware.map" "Cortex-M0+, NO_TEXT=$(MCU)/m0-notext/firmware.map"
+	    "Cortex-M4, NO_TEXT=$(MCU)/m4-notext/firmware.map" "Cortex-M0+, NO_TEXT=$(MCU)/m0-notext/firmware.map" \
+	    "RISC-V rv32imac=$(MCU)/rv32/firmware.map" \
+	    stack=$(MCU)/m4/utmstack_impl.su
 
 test-qemu: deps
 	@$(MAKE) --no-print-directory $(MCU)/unit.elf $(MCU)/m4/firmware.elf

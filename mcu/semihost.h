@@ -1,6 +1,7 @@
-/* Arm semihosting: the debugger's (here qemu's) console, files and clock,
- * reached with BKPT 0xAB. Enough for the on-chip tests and the footprint
- * firmware: no libc needed for it. Cortex-M only.                          */
+/* Semihosting: the debugger's (here qemu's) console, files and clock,
+ * reached with BKPT 0xAB on Cortex-M, or the EBREAK sequence of the RISC-V
+ * semihosting spec. Enough for the on-chip tests and the footprint firmware:
+ * no libc needed for it.                                                    */
 #ifndef UTM_SEMIHOST_H
 #define UTM_SEMIHOST_H
 #include <stddef.h>
@@ -17,9 +18,17 @@
 
 static inline uintptr_t sh_call(uintptr_t op, const void *arg)
 {
+#if defined(__riscv)
+    register uintptr_t r0 __asm__("a0") = op;
+    register const void *r1 __asm__("a1") = arg;
+    __asm__ volatile(".option push\n.option norvc\n.balign 16\n"
+                     "slli x0, x0, 0x1f\nebreak\nsrai x0, x0, 7\n.option pop"
+                     : "+r"(r0) : "r"(r1) : "memory");
+#else
     register uintptr_t r0 __asm__("r0") = op;
     register const void *r1 __asm__("r1") = arg;
     __asm__ volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
+#endif
     return r0;
 }
 

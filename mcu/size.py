@@ -17,7 +17,7 @@ def part_of(obj):
         return PARTS[0]
     if "libmbedtls" in obj:
         return PARTS[1]
-    if "firmware" in obj or "startup" in obj:
+    if "firmware" in obj or "startup" in obj or "crt0" in obj:
         return PARTS[3]
     return PARTS[2]
 
@@ -64,7 +64,8 @@ def measure(path):
 def main():
     args = sys.argv[1:]
     md = "--markdown" in args
-    images = [a.split("=", 1) for a in args if "=" in a]
+    images = [a.split("=", 1) for a in args if "=" in a and not a.startswith("stack=")]
+    stacks = [a[6:] for a in args if a.startswith("stack=")]
     rows = []
     for label, path in images:
         s = measure(path)
@@ -85,6 +86,16 @@ def main():
         print("%-22s %-22s %8s %8s %8s %6s %7s" % head)
         for r in rows:
             print("%-22s %-22s %8d %8d %8d %6d %7d" % r)
+
+
+    for su in stacks:  # gcc -fstack-usage: the largest frames of the library's functions
+        frames = []
+        for line in open(su, encoding="utf-8"):
+            where, size, kind = line.rstrip("\n").split("\t")
+            frames.append((int(size), where.split(":")[-1], kind))
+        frames.sort(reverse=True)
+        print("\nlargest stack frames in utmstack.h (%s, gcc -fstack-usage):" % su)
+        print("  " + ", ".join("%s %d" % (f, n) for n, f, _ in frames[:8]))
 
 
 if __name__ == "__main__":
