@@ -200,6 +200,7 @@ int main(void)
 
     utm_client_free(&client);
     link_close(&net);
+    printf("utm_client_t: %u bytes (static)\n", (unsigned)sizeof client);
     printf("stack: %u bytes at most (login + search + request, TLS included)\n", (unsigned)stack_used());
 #if defined(MBEDTLS_PLATFORM_MEMORY)
     printf("heap: %u bytes at most (mbedTLS), %u at the end\n", (unsigned)heap_peak, (unsigned)heap_now);

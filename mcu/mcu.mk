@@ -69,7 +69,7 @@ size: deps
 	    stack=$(MCU)/m4/utmstack_impl.su
 
 test-qemu: deps
-	@$(MAKE) --no-print-directory $(MCU)/unit.elf $(MCU)/m4/firmware.elf
+	@$(MAKE) --no-print-directory $(MCU)/unit.elf $(MCU)/m4/firmware.elf $(MCU)/m4-notext/firmware.elf
 	@sh mcu/run_qemu.sh $(MCU)
 
 # peak heap on the host: Debian's mbedTLS against the same source built lean

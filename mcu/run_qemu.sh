@@ -32,17 +32,20 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$EMU_DIR/rsa.key" -out "$EMU_
 emu_start EC --cert "$EMU_DIR/pki/server.pem" --key "$EMU_DIR/pki/server.key"
 emu_start RSA --cert "$EMU_DIR/rsa.pem" --key "$EMU_DIR/rsa.key"
 mkfifo "$EMU_DIR/tx" "$EMU_DIR/rx"
-for server in EC RSA; do
-    if ! emu_wait $server; then echo "firmware: the emulator did not start"; failed=$((failed + 1)); continue; fi
-    eval "port=\$UTM_PORT_$server"
-    ca=$EMU_DIR/pki/ca.pem what="ECDSA P-256 certificate"
-    [ $server = RSA ] && ca=$EMU_DIR/rsa.pem what="RSA-2048 certificate"
-    python3 mcu/bridge.py "$EMU_DIR" 127.0.0.1 "$port" &
+firmware() { # ELF SERVER WHAT
+    if ! emu_wait "$2"; then echo "firmware: the emulator did not start"; failed=$((failed + 1)); return; fi
+    eval "_port=\$UTM_PORT_$2"
+    _ca=$EMU_DIR/pki/ca.pem
+    [ "$2" = RSA ] && _ca=$EMU_DIR/rsa.pem
+    python3 mcu/bridge.py "$EMU_DIR" 127.0.0.1 "$_port" &
     BRIDGE=$!
-    timeout 300 $QEMU mps2-an386 -kernel "$DIR/m4/firmware.elf" \
-        -append "https://localhost:$port $ca $EMU_DIR admin s3cret-Passw0rd" >"$OUT" 2>&1
+    timeout 300 $QEMU mps2-an386 -kernel "$1" \
+        -append "https://localhost:$_port $_ca $EMU_DIR admin s3cret-Passw0rd" >"$OUT" 2>&1
     kill $BRIDGE 2>/dev/null; wait $BRIDGE 2>/dev/null
-    tally firmware "$OUT" "Cortex-M4, qemu mps2-an386, TLS to the emulator, $what"
-done
+    tally firmware "$OUT" "Cortex-M4, qemu mps2-an386, TLS to the emulator, $3"
+}
+firmware "$DIR/m4/firmware.elf" EC "ECDSA P-256 certificate"
+firmware "$DIR/m4/firmware.elf" RSA "RSA-2048 certificate"
+firmware "$DIR/m4-notext/firmware.elf" EC "ECDSA P-256 certificate, UTMSTACK_NO_TEXT"
 echo "qemu: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
