@@ -63,10 +63,13 @@ $(MCU)/rv32/firmware.elf: mcu/firmware.c mcu/utmstack_impl.c mcu/semihost.h $(HD
 MCU_SIZES := m4 m0 m4-notext m0-notext rv32
 size: deps
 	@$(MAKE) --no-print-directory $(MCU_SIZES:%=$(MCU)/%/firmware.elf)
-	@$(PYTHON) mcu/size.py $(SIZE_ARGS) "Cortex-M4=$(MCU)/m4/firmware.map" "Cortex-M0+=$(MCU)/m0/firmware.map" \
+	@$(PYTHON) mcu/size.py $(MCU_MAPS) stack=$(MCU)/m4/utmstack_impl.su
+	@echo
+	@$(PYTHON) mcu/size.py --markdown --check README.md $(MCU_MAPS)
+
+MCU_MAPS = "Cortex-M4=$(MCU)/m4/firmware.map" "Cortex-M0+=$(MCU)/m0/firmware.map" \
 	    "Cortex-M4, NO_TEXT=$(MCU)/m4-notext/firmware.map" "Cortex-M0+, NO_TEXT=$(MCU)/m0-notext/firmware.map" \
-	    "RISC-V rv32imac=$(MCU)/rv32/firmware.map" \
-	    stack=$(MCU)/m4/utmstack_impl.su
+	    "RISC-V rv32imac=$(MCU)/rv32/firmware.map"
 
 test-qemu: deps
 	@$(MAKE) --no-print-directory $(MCU)/unit.elf $(MCU)/m4/firmware.elf $(MCU)/m4-notext/firmware.elf

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""mcu/size.py [--markdown] NAME=MAP...: flash and RAM of each linked image,
+"""mcu/size.py [--markdown [--check README.md]] NAME=MAP... [stack=FILE.su]: flash and RAM of each linked image,
 split by who brought the bytes, from the GNU ld map file: utmstack.h (with
 jsmn; its own object, mcu/utmstack_impl.c), mbedTLS, the C library and the
 compiler's runtime, and the firmware itself (mcu/firmware.c, the startup).
@@ -64,7 +64,8 @@ def measure(path):
 def main():
     args = sys.argv[1:]
     md = "--markdown" in args
-    images = [a.split("=", 1) for a in args if "=" in a and not a.startswith("stack=")]
+    check = args[args.index("--check") + 1] if "--check" in args else None
+    images = [a.split("=", 1) for a in args if "=" in a and not a.startswith("stack=") and a != check]
     stacks = [a[6:] for a in args if a.startswith("stack=")]
     rows = []
     for label, path in images:
@@ -72,22 +73,28 @@ def main():
         for p in PARTS + ["whole image"]:
             v = s[p]
             rows.append((label, p, v["text"] + v["data"], v["data"] + v["bss"], v["text"], v["data"], v["bss"]))
-    head = ("target", "part", "flash", "RAM", "text", "data", "bss")
-    if md:
-        print("| " + " | ".join(head) + " |")
-        print("|" + "|".join(["---"] * 2 + ["---:"] * 5) + "|")
-        for r in rows:
-            bold = r[1] in ("utmstack.h + jsmn", "whole image")
-            cells = [str(c) for c in r]
-            if bold:
-                cells[2:4] = ["**%s**" % c for c in cells[2:4]]
-            print("| " + " | ".join(cells) + " |")
+    if md:  # one row per target: the README's table (--check FILE compares it)
+        out = ["| target | utmstack.h + jsmn | mbedTLS (lean config) | libc + libgcc | firmware + startup "
+               "| whole image: flash | RAM (static) |", "|---|---:|---:|---:|---:|---:|---:|"]
+        for i in range(0, len(rows), len(PARTS) + 1):
+            r = rows[i:i + len(PARTS) + 1]
+            out.append("| %s | **%d** | %d | %d | %d | **%d** | %d |" % (r[0][0], r[0][2], r[1][2], r[2][2], r[3][2],
+                                                                     r[4][2], r[4][3]))
+        table = "\n".join(out)
+        print(table)
+        if check:
+            text = open(check, encoding="utf-8").read()
+            begin, end = "<!-- make size -->\n", "\n<!-- /make size -->"
+            have = text[text.find(begin) + len(begin):text.find(end)] if begin in text and end in text else None
+            if have != table:
+                print("size: %s does not show these figures (paste the table above between its "
+                      "<!-- make size --> markers)" % check)
+                sys.exit(1)
+            print("size: %s shows the same figures" % check)
     else:
-        print("%-22s %-22s %8s %8s %8s %6s %7s" % head)
+        print("%-22s %-22s %8s %8s %8s %6s %7s" % ("target", "part", "flash", "RAM", "text", "data", "bss"))
         for r in rows:
             print("%-22s %-22s %8d %8d %8d %6d %7d" % r)
-
-
     for su in stacks:  # gcc -fstack-usage: the largest frames of the library's functions
         frames = []
         for line in open(su, encoding="utf-8"):
