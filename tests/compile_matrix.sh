@@ -31,6 +31,26 @@ done
 run "lwIP port (gcc -std=c99)" gcc -std=c99 -D_DEFAULT_SOURCE $W -I. -Iports -I/usr/include/lwip -c tests/lwip_compat.c -o "$T/l.o"
 run "lwIP port (g++ -std=c++11)" g++ -x c++ -std=c++11 $W -I. -Iports -I/usr/include/lwip -c tests/lwip_compat.c -o "$T/l.o"
 
+# UTMSTACK_NO_TEXT: no text at all, the same result codes
+cat >"$T/notext.c" <<'EOF2'
+#define UTMSTACK_IMPLEMENTATION
+#include "utmstack.h"
+#include "utmstack_posix.h"
+#include <string.h>
+int main(void)
+{
+    utm_filter_t f;
+    char out[64], why[64] = "x";
+    memset(&f, 0, sizeof f);
+    f.op = UTM_OP_IS; /* no field, no value */
+    return !(utm_strerror(UTM_ERR_NET)[0] == 0 && utm_strerror(UTM_OK)[0] == 0 &&
+             utm_search_body(&f, 1, out, sizeof out, why, sizeof why) == UTM_ERR_FILTER && why[0] == 0);
+}
+EOF2
+run "UTMSTACK_NO_TEXT (gcc -std=c99, runs)" sh -c \
+    "gcc -std=c99 -DUTMSTACK_NO_TEXT $W -I. -Iports $T/notext.c -o $T/nt -lmbedtls -lmbedx509 -lmbedcrypto && $T/nt"
+run "UTMSTACK_NO_TEXT (clang++ -std=c++11)" clang++ -x c++ -std=c++11 -DUTMSTACK_NO_TEXT $W -I. -Iports -c "$T/notext.c" -o "$T/o.o"
+
 # the link test
 printf '#include "utmstack.h"\n#include "utmstack.h"\n#include "utmstack_posix.h"\n#ifdef __cplusplus\nextern "C"\n#endif\nint other(void);\nint other(void){ return utm_strerror(UTM_OK)[0] == 0 || utm_posix_port() == 0; }\n' >"$T/a.c"
 printf '#include "utmstack.h"\n#define UTMSTACK_IMPLEMENTATION\n#include "utmstack.h"\n#include "utmstack_posix.h"\nint other(void);\nint main(void){ return other() + (utm_version()[0] == 0); }\n' >"$T/b.c"
