@@ -50,6 +50,36 @@ UTMSTACK_API const utm_port_t *utm_zephyr_port(void);
 #include <zephyr/random/random.h>
 #endif
 
+/* Zephyr 3.7 named fcntl's constants ZVFS_*; Zephyr 4.4 moved the socket
+ * names into the net_ / NET_ / ZSOCK_ namespace (the bare POSIX names are
+ * left to CONFIG_NET_NAMESPACE_COMPAT_MODE). Whichever this tree has.      */
+#if defined(ZVFS_O_NONBLOCK)
+#define UTM__Z_F_GETFL ZVFS_F_GETFL
+#define UTM__Z_F_SETFL ZVFS_F_SETFL
+#define UTM__Z_O_NONBLOCK ZVFS_O_NONBLOCK
+#else
+#include <fcntl.h>
+#define UTM__Z_F_GETFL F_GETFL
+#define UTM__Z_F_SETFL F_SETFL
+#define UTM__Z_O_NONBLOCK O_NONBLOCK
+#endif
+#if defined(NET_AF_UNSPEC)
+#define UTM__Z_AF_UNSPEC NET_AF_UNSPEC
+#define UTM__Z_SOCK_STREAM NET_SOCK_STREAM
+typedef net_socklen_t utm__z_socklen_t;
+#else
+#define UTM__Z_AF_UNSPEC AF_UNSPEC
+#define UTM__Z_SOCK_STREAM SOCK_STREAM
+typedef socklen_t utm__z_socklen_t;
+#endif
+#if defined(ZSOCK_SO_ERROR)
+#define UTM__Z_SOL_SOCKET ZSOCK_SOL_SOCKET
+#define UTM__Z_SO_ERROR ZSOCK_SO_ERROR
+#else
+#define UTM__Z_SOL_SOCKET SOL_SOCKET
+#define UTM__Z_SO_ERROR SO_ERROR
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -102,8 +132,8 @@ static int utm__zephyr_connect(void *ctx, const char *host, uint16_t port, uint3
     p->fd_plus1 = 0;
     p->last_errno = 0;
     memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_family = UTM__Z_AF_UNSPEC;
+    hints.ai_socktype = UTM__Z_SOCK_STREAM;
     {
         char *s = service + sizeof service;
         unsigned v = port;
@@ -115,19 +145,19 @@ static int utm__zephyr_connect(void *ctx, const char *host, uint16_t port, uint3
     for (ai = list; ai; ai = ai->ai_next) {
         uint32_t spent = utm__zephyr_now(NULL) - start;
         int fd, flags, ready, err = 0;
-        socklen_t len = sizeof err;
+        utm__z_socklen_t len = sizeof err;
         if (spent >= timeout_ms) { rc = UTM_ERR_TIMEOUT; break; }
         fd = zsock_socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
         if (fd < 0) { p->last_errno = errno; continue; }
-        flags = zsock_fcntl(fd, F_GETFL, 0);
-        (void)zsock_fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+        flags = zsock_fcntl(fd, UTM__Z_F_GETFL, 0);
+        (void)zsock_fcntl(fd, UTM__Z_F_SETFL, flags | UTM__Z_O_NONBLOCK);
         if (zsock_connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
             p->last_errno = errno;
             zsock_close(fd);
             continue;
         }
         ready = utm__zephyr_wait(fd, ZSOCK_POLLOUT, timeout_ms - spent);
-        if (ready == 1 && zsock_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
+        if (ready == 1 && zsock_getsockopt(fd, UTM__Z_SOL_SOCKET, UTM__Z_SO_ERROR, &err, &len) == 0 && err == 0) {
             p->fd_plus1 = fd + 1;
             rc = UTM_OK;
             break;

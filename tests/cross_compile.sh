@@ -31,6 +31,8 @@ run "utmstack.h, UTMSTACK_STATIC" "$T/impl.c" -DUTMSTACK_STATIC
 run "FreeRTOS + lwIP example (lwIP port)" examples/freertos_lwip/utmstack_task.c \
     -Itests/stubs/freertos -Itests/stubs/lwip-arm -isystem "$T/lwip"
 run "Zephyr example (Zephyr port)" examples/zephyr/src/main.c -isystem tests/stubs/zephyr
+run "Zephyr example, Zephyr 4.4 net_ namespace" examples/zephyr/src/main.c -isystem tests/stubs/zephyr \
+    -DSTUB_ZEPHYR_NET_NAMESPACE
 run "bring-your-own transport (modem)" examples/custom_port.c
 echo "cross: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
