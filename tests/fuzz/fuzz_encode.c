@@ -1,7 +1,8 @@
 /* The request writer's encoders. Invariants: JSON string escaping always
  * parses back to the input (valid UTF-8) or refuses it (invalid UTF-8);
  * percent-encoding of a query value decodes back to the input and leaves
- * only characters that are safe in a query.                                 */
+ * only characters that are safe in a query. A double (the first 8 bytes) is
+ * written as a JSON number that reads back as the same double.             */
 #define UTMSTACK_IMPLEMENTATION
 #include "utmstack.h"
 #include <stdlib.h>
@@ -45,5 +46,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     if (k != strlen(in) || memcmp(back, in, k) != 0) abort();
+    if (size >= 8) {
+        double d, again;
+        uint64_t bits, bits2;
+        memcpy(&bits, data, 8);
+        memcpy(&d, &bits, 8);
+        if (((bits >> 52) & 0x7ff) != 0x7ff) {
+            memset(&o, 0, sizeof o);
+            o.buf = q;
+            o.cap = 64;
+            utm__put_double(&o, d);
+            if (o.err || o.len == 0 || o.len > 26 || !utm__is_json_number(q, o.len)) abort();
+            q[o.len] = 0;
+            again = strtod(q, NULL);
+            memcpy(&bits2, &again, 8);
+            if (bits2 != bits) abort(); /* -0 stays -0: the sign is written */
+        }
+    }
     return 0;
 }
