@@ -588,7 +588,6 @@ UTMSTACK_API int utm_search_body(const utm_filter_t *filters, size_t count, char
 
 #include <string.h>
 #include <stdlib.h>
-#include <stdio.h>
 #include <limits.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/platform_util.h>
