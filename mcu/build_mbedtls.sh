@@ -9,7 +9,10 @@ OBJ=$OUT.objs
 rm -rf "$OBJ" && mkdir -p "$OBJ"
 export CC OBJ SRC
 ls "$SRC"/library/*.c | xargs -P 2 -I{} sh -c 'f={}; b=${f##*/}; exec "$CC" "$@" -I"$SRC/include" -c "$f" -o "$OBJ/${b%.c}.o"' sh "$@"
-AR=${CC%gcc}ar
+case $CC in
+*-gcc) AR=${CC%gcc}ar ;;  # the cross toolchain's archiver
+*) AR=${AR:-ar} ;;
+esac
 rm -f "$OUT"
 "$AR" rcs "$OUT" "$OBJ"/*.o
 rm -rf "$OBJ"
