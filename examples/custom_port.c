@@ -1,7 +1,10 @@
 /* Bring your own transport: a utm_port_t over a cellular modem's AT-command
  * TCP stack (or any vendor socket API). Fill in the six functions with the
  * modem driver's calls; the library needs nothing else from the platform.
- * The unit tests run the whole client through such a port: tests/fake.h.  */
+ * The unit tests run the whole client through such a port: tests/fake.h,
+ * and mcu/firmware.c runs TLS on an emulated Cortex-M4 through one. Stack:
+ * 4.4 KiB for the library and mbedTLS (Cortex-M4), plus the driver's calls.
+ * One client per task; the functions are only called from that task.     */
 #include "utmstack.h"
 
 /* The modem driver's API, as a vendor SDK would declare it. */
