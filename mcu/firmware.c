@@ -5,7 +5,7 @@
  *
  * Its network is semihosting: the port below writes to and reads from two
  * FIFOs on the host, which mcu/bridge.py joins to a TCP connection (the
- * stand-in for lwIP or a modem; read_fn blocks, so timeouts are not
+ * stand-in for lwIP or a modem; its reads block, so timeouts are not
  * enforced here). Entropy comes from the host's /dev/urandom through
  * semihosting: the stand-in for a hardware RNG. Arguments (qemu -append):
  * URL CA-FILE FIFO-DIR USER PASSWORD.                                       */

@@ -10,7 +10,6 @@ MCU_OPT  := -Os -ffunction-sections -fdata-sections
 MCU_M4   := -mcpu=cortex-m4 -mthumb
 MCU_M0   := -mcpu=cortex-m0plus -mthumb
 MCU_LD   := --specs=nano.specs -nostartfiles -Tmcu/mps2.ld -Wl,--gc-sections
-QEMU     := qemu-system-arm -nographic -semihosting-config enable=on,target=native -M
 
 # jsmn and Debian's mbedTLS source tree (fetched once by scripts/mbedtls_source.sh)
 $(MCU)/inc/jsmn.h:
