@@ -3,8 +3,9 @@
  * measures it; `make test-qemu` runs it on qemu's MPS2-AN386 against the
  * emulator, TLS and all, and reports the deepest stack and the peak heap.
  *
- * Its network is semihosting: the port below writes to and reads from two
- * FIFOs on the host, which mcu/bridge.py joins to a TCP connection (the
+ * Its network is semihosting: the port below writes to and reads from a
+ * pair of FIFOs on the host (a new pair for each connection), which
+ * mcu/bridge.py joins to a TCP connection (the
  * stand-in for lwIP or a modem; its reads block, so timeouts are not
  * enforced here). Entropy comes from the host's /dev/urandom through
  * semihosting: the stand-in for a hardware RNG. Arguments (qemu -append):
@@ -15,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct { int tx, rx, rng; char dir[128]; } link_t;
+typedef struct { int tx, rx, rng; unsigned n; char dir[128]; } link_t;
 
-static int path_open(const char *dir, const char *name, int mode)
+static int path_open(const char *dir, const char *name, unsigned n, int mode)
 {
     char p[160];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
+    snprintf(p, sizeof p, "%s/%s%u", dir, name, n);
     return sh_open(p, mode);
 }
 
@@ -37,8 +38,9 @@ static int link_connect(void *ctx, const char *host, uint16_t port, uint32_t tim
     link_t *l = (link_t *)ctx;
     (void)host; (void)port; (void)timeout_ms; /* the bridge knows where */
     link_close(l);
-    l->tx = path_open(l->dir, "tx", 5 /* "wb" */);
-    l->rx = l->tx < 0 ? -1 : path_open(l->dir, "rx", 1 /* "rb" */);
+    l->tx = path_open(l->dir, "tx", l->n, 3 /* "r+b": no O_CREAT, the FIFO must exist */);
+    l->rx = l->tx < 0 ? -1 : path_open(l->dir, "rx", l->n, 1 /* "rb" */);
+    l->n++;
     if (l->rx < 0) { link_close(l); return UTM_ERR_CONNECT; }
     return 0;
 }
@@ -125,9 +127,9 @@ static int on_doc(void *user, const utm_json_t *doc, uint64_t index)
 
 static utm_client_t client; /* static: never on the stack */
 #if defined(MBEDTLS_PLATFORM_MEMORY)
-#define CHECKS 4 /* login, search, request, no heap left */
+#define CHECKS 5 /* login, search, request, a resumed reconnect, no heap left */
 #else
-#define CHECKS 3
+#define CHECKS 4
 #endif
 
 int main(void)
@@ -142,6 +144,7 @@ int main(void)
     utm_filter_t f;
     utm_request_t q;
     utm_response_t resp;
+    utm_stats_t st;
     char body[256];
     uintptr_t a[2];
     long n;
@@ -198,10 +201,19 @@ int main(void)
     printf("GET /api/account: %s, HTTP %d, %lu bytes\n", utm_strerror(rc), resp.status, (unsigned long)resp.body_bytes);
     failed += rc != UTM_OK || resp.status != 200;
 
+    /* a new connection: the TLS session is resumed */
+    utm_client_close(&client);
+    rc = utm_request(&client, &q, &resp);
+    utm_client_stats(&client, &st);
+    printf("again on a new connection: %s, HTTP %d; %u connections, %u full handshakes, %u resumed\n",
+           utm_strerror(rc), resp.status, (unsigned)st.connects, (unsigned)st.handshakes_full,
+           (unsigned)st.handshakes_resumed);
+    failed += rc != UTM_OK || resp.status != 200 || st.connects != 2 || st.handshakes_resumed != 1;
+
     utm_client_free(&client);
     link_close(&net);
     printf("utm_client_t: %u bytes (static)\n", (unsigned)sizeof client);
-    printf("stack: %u bytes at most (login + search + request, TLS included)\n", (unsigned)stack_used());
+    printf("stack: %u bytes at most (login, search, request, reconnect; TLS included)\n", (unsigned)stack_used());
 #if defined(MBEDTLS_PLATFORM_MEMORY)
     printf("heap: %u bytes at most (mbedTLS), %u at the end\n", (unsigned)heap_peak, (unsigned)heap_now);
     failed += heap_now != 0; /* everything given back */

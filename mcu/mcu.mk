@@ -21,6 +21,8 @@ MCU_DEPS := $(MCU)/inc/jsmn.h $(MCU)/mbedtls-include/mbedtls/ssl.h
 
 $(MCU)/libmbedtls-m4.a: config/mbedtls_lean_config.h | $(MCU_DEPS)
 	sh mcu/build_mbedtls.sh $(MCU)/mbedtls-src $@ $(ARM_CC) $(MCU_M4) $(MCU_OPT) $(MCU_LEAN)
+$(MCU)/libmbedtls-m4-in4k.a: config/mbedtls_lean_config.h | $(MCU_DEPS)
+	sh mcu/build_mbedtls.sh $(MCU)/mbedtls-src $@ $(ARM_CC) $(MCU_M4) $(MCU_OPT) $(MCU_LEAN) -DMBEDTLS_SSL_IN_CONTENT_LEN=4096
 $(MCU)/libmbedtls-m0.a: config/mbedtls_lean_config.h | $(MCU_DEPS)
 	sh mcu/build_mbedtls.sh $(MCU)/mbedtls-src $@ $(ARM_CC) $(MCU_M0) $(MCU_OPT) $(MCU_LEAN)
 
@@ -43,6 +45,7 @@ $(eval $(call firmware,m4,$(MCU_M4),$(MCU)/libmbedtls-m4.a,))
 $(eval $(call firmware,m0,$(MCU_M0),$(MCU)/libmbedtls-m0.a,))
 $(eval $(call firmware,m4-notext,$(MCU_M4),$(MCU)/libmbedtls-m4.a,-DUTMSTACK_NO_TEXT))
 $(eval $(call firmware,m0-notext,$(MCU_M0),$(MCU)/libmbedtls-m0.a,-DUTMSTACK_NO_TEXT))
+$(eval $(call firmware,m4-in4k,$(MCU_M4),$(MCU)/libmbedtls-m4-in4k.a,-DMBEDTLS_SSL_IN_CONTENT_LEN=4096))
 
 # RISC-V rv32imac with picolibc (its crt0, linker script and semihosting)
 RV_CC    ?= riscv64-unknown-elf-gcc
@@ -71,7 +74,8 @@ MCU_MAPS = "Cortex-M4=$(MCU)/m4/firmware.map" "Cortex-M0+=$(MCU)/m0/firmware.map
 	    "RISC-V rv32imac=$(MCU)/rv32/firmware.map"
 
 test-qemu: deps
-	@$(MAKE) --no-print-directory $(MCU)/unit.elf $(MCU)/m4/firmware.elf $(MCU)/m4-notext/firmware.elf
+	@$(MAKE) --no-print-directory $(MCU)/unit.elf $(MCU)/m4/firmware.elf $(MCU)/m4-notext/firmware.elf \
+	    $(MCU)/m4-in4k/firmware.elf
 	@sh mcu/run_qemu.sh $(MCU)
 
 # peak heap on the host: Debian's mbedTLS against the same source built lean

@@ -31,21 +31,25 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$EMU_DIR/rsa.key" -out "$EMU_
     -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
 emu_start EC --cert "$EMU_DIR/pki/server.pem" --key "$EMU_DIR/pki/server.key"
 emu_start RSA --cert "$EMU_DIR/rsa.pem" --key "$EMU_DIR/rsa.key"
-mkfifo "$EMU_DIR/tx" "$EMU_DIR/rx"
 firmware() { # ELF SERVER WHAT
     if ! emu_wait "$2"; then echo "firmware: the emulator did not start"; failed=$((failed + 1)); return; fi
     eval "_port=\$UTM_PORT_$2"
     _ca=$EMU_DIR/pki/ca.pem
     [ "$2" = RSA ] && _ca=$EMU_DIR/rsa.pem
-    python3 mcu/bridge.py "$EMU_DIR" 127.0.0.1 "$_port" &
+    rm -rf "$EMU_DIR/link" && mkdir "$EMU_DIR/link"
+    python3 mcu/bridge.py "$EMU_DIR/link" 127.0.0.1 "$_port" &
     BRIDGE=$!
+    _i=0
+    while [ ! -p "$EMU_DIR/link/rx1" ] && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
     timeout 300 $QEMU mps2-an386 -kernel "$1" \
-        -append "https://localhost:$_port $_ca $EMU_DIR admin s3cret-Passw0rd" >"$OUT" 2>&1
+        -append "https://localhost:$_port $_ca $EMU_DIR/link admin s3cret-Passw0rd" >"$OUT" 2>&1
     kill $BRIDGE 2>/dev/null; wait $BRIDGE 2>/dev/null
+    sleep 0.1
     tally firmware "$OUT" "Cortex-M4, qemu mps2-an386, TLS to the emulator, $3"
 }
 firmware "$DIR/m4/firmware.elf" EC "ECDSA P-256 certificate"
 firmware "$DIR/m4/firmware.elf" RSA "RSA-2048 certificate"
 firmware "$DIR/m4-notext/firmware.elf" EC "ECDSA P-256 certificate, UTMSTACK_NO_TEXT"
+firmware "$DIR/m4-in4k/firmware.elf" EC "ECDSA P-256 certificate, 4 KiB records (max_fragment_length)"
 echo "qemu: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
