@@ -1,6 +1,6 @@
 # On the chip (included by the Makefile): Debian's mbedTLS built for
-# Cortex-M with config/mbedtls_lean_config.h, the unit tests on qemu's MPS2
-# (make test-qemu) and the footprint firmware (make size).
+# Cortex-M and RISC-V with config/mbedtls_lean_config.h, the unit tests and
+# the footprint firmware on qemu (make test-qemu), its sizes (make size).
 ARM_CC   ?= arm-none-eabi-gcc
 MCU      := $(B)/mcu
 MBEDTLS_SRC_DIR ?= third_party
@@ -27,7 +27,7 @@ $(MCU)/libmbedtls-m0.a: config/mbedtls_lean_config.h | $(MCU_DEPS)
 	sh mcu/build_mbedtls.sh $(MCU)/mbedtls-src $@ $(ARM_CC) $(MCU_M0) $(MCU_OPT) $(MCU_LEAN)
 
 # the offline unit tests, Cortex-M4 (MPS2 AN386), the same tiny limits as on the host
-$(MCU)/unit.elf: tests/unit.c tests/fake.h tests/check.h mcu/startup.c mcu/semihost.h mcu/mps2.ld $(HDRS) $(MCU)/libmbedtls-m4.a
+$(MCU)/unit.elf: tests/unit.c tests/fake.h tests/check.h mcu/mcu.mk mcu/startup.c mcu/semihost.h mcu/mps2.ld $(HDRS) $(MCU)/libmbedtls-m4.a
 	$(ARM_CC) $(MCU_M4) $(MCU_OPT) -g $(WARN) $(TINY) $(MCU_INC) -Itests tests/unit.c mcu/startup.c \
 	    $(MCU_LD) $(MCU)/libmbedtls-m4.a -o $@
 
@@ -35,7 +35,7 @@ $(MCU)/unit.elf: tests/unit.c tests/fake.h tests/check.h mcu/startup.c mcu/semih
 # them. $(call firmware,DIR,CPU FLAGS,mbedTLS LIBRARY,EXTRA FLAGS)
 MCU_FW_SRC := mcu/firmware.c mcu/utmstack_impl.c mcu/startup.c
 define firmware
-$(MCU)/$(1)/firmware.elf: $(MCU_FW_SRC) mcu/semihost.h mcu/mps2.ld $(HDRS) $(3)
+$(MCU)/$(1)/firmware.elf: $(MCU_FW_SRC) mcu/semihost.h mcu/mps2.ld mcu/mcu.mk $(HDRS) $(3)
 	@mkdir -p $(MCU)/$(1)
 	@echo "  firmware $(1)"; for f in $(MCU_FW_SRC); do $(ARM_CC) $(2) $(MCU_OPT) -g -fstack-usage $(WARN) $(MCU_INC) $(4) -c $$$$f \
 	    -o $(MCU)/$(1)/$$$$(basename $$$$f .c).o || exit 1; done
@@ -50,16 +50,21 @@ $(eval $(call firmware,m4-in4k,$(MCU_M4),$(MCU)/libmbedtls-m4-in4k.a,-DMBEDTLS_S
 # RISC-V rv32imac with picolibc (its crt0, linker script and semihosting)
 RV_CC    ?= riscv64-unknown-elf-gcc
 MCU_RV   := -march=rv32imac -mabi=ilp32 --specs=picolibc.specs
-RV_LD    := --oslib=semihost -Wl,--gc-sections -Wl,--defsym=__flash=0x80000000 -Wl,--defsym=__flash_size=0x200000 \
+RV_LD    := --oslib=semihost --crt0=semihost -Wl,--gc-sections -Wl,--defsym=__flash=0x80000000 -Wl,--defsym=__flash_size=0x200000 \
             -Wl,--defsym=__ram=0x80200000 -Wl,--defsym=__ram_size=0x200000 -Wl,--defsym=__stack_size=0x10000 \
             -Wl,--defsym=__stack_top=__stack -Wl,--defsym=__stack_bottom=__stack-0x10000
 $(MCU)/libmbedtls-rv32.a: config/mbedtls_lean_config.h | $(MCU_DEPS)
 	sh mcu/build_mbedtls.sh $(MCU)/mbedtls-src $@ $(RV_CC) $(MCU_RV) $(MCU_OPT) $(MCU_LEAN)
-$(MCU)/rv32/firmware.elf: mcu/firmware.c mcu/utmstack_impl.c mcu/semihost.h $(HDRS) $(MCU)/libmbedtls-rv32.a
+$(MCU)/rv32/firmware.elf: mcu/firmware.c mcu/utmstack_impl.c mcu/semihost.h mcu/mcu.mk $(HDRS) $(MCU)/libmbedtls-rv32.a
 	@mkdir -p $(MCU)/rv32
 	@echo "  firmware rv32"; for f in firmware utmstack_impl; do $(RV_CC) $(MCU_RV) $(MCU_OPT) -g $(WARN) $(MCU_INC) \
 	    -c mcu/$$f.c -o $(MCU)/rv32/$$f.o || exit 1; done
 	@$(RV_CC) $(MCU_RV) $(RV_LD) -Wl,-Map=$(MCU)/rv32/firmware.map $(MCU)/rv32/firmware.o $(MCU)/rv32/utmstack_impl.o \
+	    $(MCU)/libmbedtls-rv32.a -o $@
+
+# the unit tests on RISC-V (qemu virt, rv32imac, picolibc)
+$(MCU)/unit-rv32.elf: tests/unit.c tests/fake.h tests/check.h mcu/mcu.mk $(HDRS) $(MCU)/libmbedtls-rv32.a
+	$(RV_CC) $(MCU_RV) $(MCU_OPT) -g $(WARN) $(TINY) $(MCU_INC) -Itests tests/unit.c $(RV_LD) \
 	    $(MCU)/libmbedtls-rv32.a -o $@
 
 MCU_SIZES := m4 m0 m4-notext m0-notext rv32
@@ -75,7 +80,7 @@ MCU_MAPS = "Cortex-M4=$(MCU)/m4/firmware.map" "Cortex-M0+=$(MCU)/m0/firmware.map
 
 test-qemu: deps
 	@$(MAKE) --no-print-directory $(MCU)/unit.elf $(MCU)/m4/firmware.elf $(MCU)/m4-notext/firmware.elf \
-	    $(MCU)/m4-in4k/firmware.elf
+	    $(MCU)/m4-in4k/firmware.elf $(MCU)/unit-rv32.elf $(MCU)/rv32/firmware.elf
 	@sh mcu/run_qemu.sh $(MCU)
 
 # peak heap on the host: Debian's mbedTLS against the same source built lean

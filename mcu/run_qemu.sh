@@ -17,9 +17,13 @@ tally() { # NAME OUTPUT WHERE
 }
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
+RV="qemu-system-riscv32 -M virt -nographic -bios none -semihosting-config enable=on,target=native"
 # unit tests on a Cortex-M4 (MPS2 AN386): 32-bit size_t, newlib-nano, 64 KiB stack
 timeout 300 $QEMU mps2-an386 -kernel "$DIR/unit.elf" >"$OUT" 2>&1
 tally unit "$OUT" "Cortex-M4, qemu mps2-an386"
+# and on RISC-V rv32imac (qemu virt): picolibc
+timeout 300 $RV -kernel "$DIR/unit-rv32.elf" >"$OUT" 2>&1
+tally unit "$OUT" "RISC-V rv32imac, qemu virt"
 
 # the footprint firmware on the same board: a login, a search and a request
 # over TLS to the emulator, through semihosting FIFOs and mcu/bridge.py
@@ -31,7 +35,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$EMU_DIR/rsa.key" -out "$EMU_
     -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
 emu_start EC --cert "$EMU_DIR/pki/server.pem" --key "$EMU_DIR/pki/server.key"
 emu_start RSA --cert "$EMU_DIR/rsa.pem" --key "$EMU_DIR/rsa.key"
-firmware() { # ELF SERVER WHAT
+firmware() { # ELF SERVER WHAT [QEMU COMMAND]
     if ! emu_wait "$2"; then echo "firmware: the emulator did not start"; failed=$((failed + 1)); return; fi
     eval "_port=\$UTM_PORT_$2"
     _ca=$EMU_DIR/pki/ca.pem
@@ -41,15 +45,17 @@ firmware() { # ELF SERVER WHAT
     BRIDGE=$!
     _i=0
     while [ ! -p "$EMU_DIR/link/rx1" ] && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
-    timeout 300 $QEMU mps2-an386 -kernel "$1" \
+    timeout 300 ${4:-$QEMU mps2-an386} -kernel "$1" \
         -append "https://localhost:$_port $_ca $EMU_DIR/link admin s3cret-Passw0rd" >"$OUT" 2>&1
     kill $BRIDGE 2>/dev/null; wait $BRIDGE 2>/dev/null
     sleep 0.1
-    tally firmware "$OUT" "Cortex-M4, qemu mps2-an386, TLS to the emulator, $3"
+    tally firmware "$OUT" "$3"
 }
-firmware "$DIR/m4/firmware.elf" EC "ECDSA P-256 certificate"
-firmware "$DIR/m4/firmware.elf" RSA "RSA-2048 certificate"
-firmware "$DIR/m4-notext/firmware.elf" EC "ECDSA P-256 certificate, UTMSTACK_NO_TEXT"
-firmware "$DIR/m4-in4k/firmware.elf" EC "ECDSA P-256 certificate, 4 KiB records (max_fragment_length)"
+M4="Cortex-M4, qemu mps2-an386, TLS to the emulator"
+firmware "$DIR/m4/firmware.elf" EC "$M4, ECDSA P-256 certificate"
+firmware "$DIR/m4/firmware.elf" RSA "$M4, RSA-2048 certificate"
+firmware "$DIR/m4-notext/firmware.elf" EC "$M4, ECDSA P-256 certificate, UTMSTACK_NO_TEXT"
+firmware "$DIR/m4-in4k/firmware.elf" EC "$M4, ECDSA P-256 certificate, 4 KiB records (max_fragment_length)"
+firmware "$DIR/rv32/firmware.elf" EC "RISC-V rv32imac, qemu virt, TLS to the emulator, ECDSA P-256 certificate" "$RV"
 echo "qemu: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
