@@ -76,6 +76,7 @@ include mcu/mcu.mk
 
 test: deps
 	@$(MAKE) --no-print-directory all $(B)/unit $(B)/integration $(B)/lwip_test
+	@if [ "$(B)" = build ]; then $(MAKE) --no-print-directory $(QEMU_ELFS); fi
 	@B=$(B) sh tests/run.sh
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -78,9 +78,10 @@ MCU_MAPS = "Cortex-M4=$(MCU)/m4/firmware.map" "Cortex-M0+=$(MCU)/m0/firmware.map
 	    "Cortex-M4, NO_TEXT=$(MCU)/m4-notext/firmware.map" "Cortex-M0+, NO_TEXT=$(MCU)/m0-notext/firmware.map" \
 	    "RISC-V rv32imac=$(MCU)/rv32/firmware.map"
 
+QEMU_ELFS = $(MCU)/unit.elf $(MCU)/m4/firmware.elf $(MCU)/m4-notext/firmware.elf $(MCU)/m4-in4k/firmware.elf \
+	    $(MCU)/unit-rv32.elf $(MCU)/rv32/firmware.elf
 test-qemu: deps
-	@$(MAKE) --no-print-directory $(MCU)/unit.elf $(MCU)/m4/firmware.elf $(MCU)/m4-notext/firmware.elf \
-	    $(MCU)/m4-in4k/firmware.elf $(MCU)/unit-rv32.elf $(MCU)/rv32/firmware.elf
+	@$(MAKE) --no-print-directory $(QEMU_ELFS)
 	@sh mcu/run_qemu.sh $(MCU)
 
 # peak heap on the host: Debian's mbedTLS against the same source built lean

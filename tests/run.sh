@@ -49,6 +49,15 @@ if [ "$B" = build ] && [ -z "$RUNNER" ]; then
     tally packaging "$OUT/packaging"
 fi
 
+# on the chip: the unit tests and the TLS firmware on qemu (Cortex-M4, RISC-V),
+# once, in the plain build (make test-qemu runs this alone)
+if [ "$B" = build ] && [ -z "$RUNNER" ]; then
+    sh mcu/run_qemu.sh "$B/mcu" >"$OUT/qemu" 2>&1
+    grep -aE '^(unit|firmware)(:| \()' "$OUT/qemu" | grep -av ' 0 failed' || true
+    grep -aE '^(unit|firmware): ' "$OUT/qemu" | sed 's/^/  /'
+    tally qemu "$OUT/qemu"
+fi
+
 # integration: emulators on loopback with a throwaway PKI
 PKI=$B/pki
 sh tests/mkcerts.sh "$PKI"
