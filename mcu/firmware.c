@@ -127,9 +127,9 @@ static int on_doc(void *user, const utm_json_t *doc, uint64_t index)
 
 static utm_client_t client; /* static: never on the stack */
 #if defined(MBEDTLS_PLATFORM_MEMORY)
-#define CHECKS 5 /* login, search, request, a resumed reconnect, no heap left */
+#define CHECKS 6 /* login, search, request, a resumed reconnect, stack, no heap left */
 #else
-#define CHECKS 4
+#define CHECKS 5
 #endif
 
 int main(void)
@@ -213,7 +213,13 @@ int main(void)
     utm_client_free(&client);
     link_close(&net);
     printf("utm_client_t: %u bytes (static)\n", (unsigned)sizeof client);
-    printf("stack: %u bytes at most (login, search, request, reconnect; TLS included)\n", (unsigned)stack_used());
+    {
+        extern uint32_t __stack_top[];
+        size_t room = (size_t)((char *)__stack_top - (char *)__stack_bottom);
+        printf("stack: %u bytes at most (login, search, request, reconnect; TLS included), of %u\n",
+               (unsigned)stack_used(), (unsigned)room);
+        failed += stack_used() + 256 > room; /* the paint is gone to the bottom: it overflowed */
+    }
 #if defined(MBEDTLS_PLATFORM_MEMORY)
     printf("heap: %u bytes at most (mbedTLS), %u at the end\n", (unsigned)heap_peak, (unsigned)heap_now);
     failed += heap_now != 0; /* everything given back */

@@ -32,20 +32,23 @@ $(MCU)/unit.elf: tests/unit.c tests/fake.h tests/check.h mcu/mcu.mk mcu/startup.
 	    $(MCU_LD) $(MCU)/libmbedtls-m4.a -o $@
 
 # the footprint firmware (mcu/firmware.c): one object per part, a map to split
-# them. $(call firmware,DIR,CPU FLAGS,mbedTLS LIBRARY,EXTRA FLAGS)
+# them. $(call firmware,DIR,CPU FLAGS,mbedTLS LIBRARY,EXTRA FLAGS[,LINK FLAGS])
 MCU_FW_SRC := mcu/firmware.c mcu/utmstack_impl.c mcu/startup.c
+comma := ,
 define firmware
 $(MCU)/$(1)/firmware.elf: $(MCU_FW_SRC) mcu/semihost.h mcu/mps2.ld mcu/mcu.mk $(HDRS) $(3)
 	@mkdir -p $(MCU)/$(1)
 	@echo "  firmware $(1)"; for f in $(MCU_FW_SRC); do $(ARM_CC) $(2) $(MCU_OPT) -g -fstack-usage $(WARN) $(MCU_INC) $(4) -c $$$$f \
 	    -o $(MCU)/$(1)/$$$$(basename $$$$f .c).o || exit 1; done
-	@$(ARM_CC) $(2) $(MCU_LD) -Wl,-Map=$(MCU)/$(1)/firmware.map $(MCU_FW_SRC:mcu/%.c=$(MCU)/$(1)/%.o) $(3) -o $$@
+	@$(ARM_CC) $(2) $(MCU_LD) $(5) -Wl,-Map=$(MCU)/$(1)/firmware.map $(MCU_FW_SRC:mcu/%.c=$(MCU)/$(1)/%.o) $(3) -o $$@
 endef
 $(eval $(call firmware,m4,$(MCU_M4),$(MCU)/libmbedtls-m4.a,))
 $(eval $(call firmware,m0,$(MCU_M0),$(MCU)/libmbedtls-m0.a,))
 $(eval $(call firmware,m4-notext,$(MCU_M4),$(MCU)/libmbedtls-m4.a,-DUTMSTACK_NO_TEXT))
 $(eval $(call firmware,m0-notext,$(MCU_M0),$(MCU)/libmbedtls-m0.a,-DUTMSTACK_NO_TEXT))
-$(eval $(call firmware,m4-in4k,$(MCU_M4),$(MCU)/libmbedtls-m4-in4k.a,-DMBEDTLS_SSL_IN_CONTENT_LEN=4096))
+# 4 KiB records, in a part with 64 KiB of RAM: static data, a 6 KiB stack, the rest heap
+$(eval $(call firmware,m4-in4k,$(MCU_M4),$(MCU)/libmbedtls-m4-in4k.a,-DMBEDTLS_SSL_IN_CONTENT_LEN=4096,\
+    -Wl$(comma)--defsym=RAM_SIZE=65536 -Wl$(comma)--defsym=STACK_SIZE=6144))
 
 # RISC-V rv32imac with picolibc (its crt0, linker script and semihosting)
 RV_CC    ?= riscv64-unknown-elf-gcc

@@ -55,7 +55,7 @@ M4="Cortex-M4, qemu mps2-an386, TLS to the emulator"
 firmware "$DIR/m4/firmware.elf" EC "$M4, ECDSA P-256 certificate"
 firmware "$DIR/m4/firmware.elf" RSA "$M4, RSA-2048 certificate"
 firmware "$DIR/m4-notext/firmware.elf" EC "$M4, ECDSA P-256 certificate, UTMSTACK_NO_TEXT"
-firmware "$DIR/m4-in4k/firmware.elf" EC "$M4, ECDSA P-256 certificate, 4 KiB records (max_fragment_length)"
+firmware "$DIR/m4-in4k/firmware.elf" EC "$M4, ECDSA P-256 certificate, 4 KiB records (max_fragment_length), 64 KiB of RAM"
 firmware "$DIR/rv32/firmware.elf" EC "RISC-V rv32imac, qemu virt, TLS to the emulator, ECDSA P-256 certificate" "$RV"
 echo "qemu: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
