@@ -77,15 +77,15 @@
  *
  * SIZES (defaults, mbedTLS 2.28; `make sizes`, `make size`, `make heap`)
  *
- *   utm_client_t holds every byte the library uses: 29,408 bytes on x86_64,
- *   27,776 on a Cortex-M4 (4 KiB I/O buffer, 8 KiB document, 10 KiB JSON
+ *   utm_client_t holds every byte the library uses: 29,416 bytes on x86_64,
+ *   27,784 on a Cortex-M4 (4 KiB I/O buffer, 8 KiB document, 10 KiB JSON
  *   tokens, mbedTLS contexts). mbedTLS allocates the TLS session: peak heap
  *   of a login + search 42.7 KiB with Debian's build, 27.7 KiB with
  *   config/mbedtls_lean_config.h (26.0 KiB on a Cortex-M4); route it with
  *   mbedtls_platform_set_calloc_free(). Deepest stack of a login + search +
  *   request over TLS on a Cortex-M4, mbedTLS included: 4.4 KiB. Flash of the
  *   library's own code (jsmn in, mbedTLS out) at -Os on a Cortex-M4: 23.3 KiB,
- *   18.0 KiB with UTMSTACK_NO_TEXT. README.md has the tables.
+ *   18.1 KiB with UTMSTACK_NO_TEXT. README.md has the tables.
  *
  * THREADS: one utm_client_t per task. Two clients in two tasks need no lock;
  * the library has no global mutable state.
@@ -358,6 +358,7 @@ typedef struct utm_client {
     int remember_me_;
     utm_password_fn pass_fn_;
     void *pass_user_;
+    int (*login_fn_)(struct utm_client *); /* set in login mode: unused logins are not linked */
     char user_[UTMSTACK_USER_MAX + 1];
     char pass_[UTMSTACK_PASSWORD_MAX + 1];
     char cred_[UTMSTACK_TOKEN_MAX + 1];
@@ -2612,10 +2613,10 @@ static int utm__auth_prepare(utm_client_t *c, int flags)
     case UTM__AUTH_TOKEN: return UTM_OK;
     case UTM__AUTH_LOGIN:
         if (c->tok_state_ == UTM__TOK_PRE) return UTM_TFA_REQUIRED;
-        if (c->tok_state_ == UTM__TOK_NONE) return utm__login_full(c);
+        if (c->tok_state_ == UTM__TOK_NONE) return c->login_fn_(c);
         if (c->tok_deadline_ && utm__now(c) + (uint64_t)c->cfg_.renew_margin_s * 1000u >= c->tok_deadline_) {
             utm__log2(c, UTM_LOG_INFO, "token expires soon: renewing it", NULL);
-            return utm__login_full(c);
+            return c->login_fn_(c);
         }
         return UTM_OK;
     default: return UTM_ERR_NO_CREDENTIALS;
@@ -2634,7 +2635,7 @@ static int utm__call(utm_client_t *c, utm__req_t *q)
     q->flags &= ~UTM__REQ_DRAIN_401;
     if (rc == UTM_OK && relogin && q->resp->status == 401) {
         utm__log2(c, UTM_LOG_INFO, "token refused (401): logging in again", NULL);
-        rc = utm__login_full(c);
+        rc = c->login_fn_(c);
         if (rc == UTM_OK) rc = utm__exchange(c, q);
     }
     return rc;
@@ -2669,6 +2670,7 @@ static int utm__use_user(utm_client_t *c, const char *user, int remember_me)
     if (chars < 1 || chars > 50) { utm__wipe(c->user_, sizeof c->user_); return chars < 0 ? UTM_ERR_ARG : UTM_ERR_TOO_LONG; }
     c->remember_me_ = remember_me != 0;
     c->auth_mode_ = UTM__AUTH_LOGIN;
+    c->login_fn_ = utm__login_full; /* only a firmware that logs in links the login */
     return UTM_OK;
 }
 

@@ -9,7 +9,8 @@
  * stand-in for lwIP or a modem; its reads block, so timeouts are not
  * enforced here). Entropy comes from the host's /dev/urandom through
  * semihosting: the stand-in for a hardware RNG. Arguments (qemu -append):
- * URL CA-FILE FIFO-DIR USER PASSWORD.                                       */
+ * URL CA-FILE FIFO-DIR USER PASSWORD (built with FW_INTERNAL_KEY: the
+ * password is the internal key, and the firmware never logs in).          */
 #include "utmstack.h"
 #include "semihost.h"
 #include <stdio.h>
@@ -172,9 +173,14 @@ int main(void)
     cfg.port = &link_port;
     cfg.port_ctx = &net;
     rc = utm_client_init(&client, &cfg);
+#if defined(FW_INTERNAL_KEY) /* a device with the Utm-Internal-Key: no login is linked */
+    if (!rc) rc = utm_auth_use_internal_key(&client, arg[4]);
+    printf("internal key: %s\n", utm_strerror(rc));
+#else
     if (!rc) rc = utm_auth_use_password(&client, arg[3], arg[4], 0);
     if (!rc) rc = utm_auth_login(&client);
     printf("login: %s, subject %s\n", utm_strerror(rc), rc ? "-" : utm_auth_subject(&client));
+#endif
     failed += rc != UTM_OK;
 
     memset(&s, 0, sizeof s);

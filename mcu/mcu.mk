@@ -46,6 +46,7 @@ $(eval $(call firmware,m4,$(MCU_M4),$(MCU)/libmbedtls-m4.a,))
 $(eval $(call firmware,m0,$(MCU_M0),$(MCU)/libmbedtls-m0.a,))
 $(eval $(call firmware,m4-notext,$(MCU_M4),$(MCU)/libmbedtls-m4.a,-DUTMSTACK_NO_TEXT))
 $(eval $(call firmware,m0-notext,$(MCU_M0),$(MCU)/libmbedtls-m0.a,-DUTMSTACK_NO_TEXT))
+$(eval $(call firmware,m4-key,$(MCU_M4),$(MCU)/libmbedtls-m4.a,-DFW_INTERNAL_KEY))
 # 4 KiB records, in a part with 64 KiB of RAM: static data, a 6 KiB stack, the rest heap
 $(eval $(call firmware,m4-in4k,$(MCU_M4),$(MCU)/libmbedtls-m4-in4k.a,-DMBEDTLS_SSL_IN_CONTENT_LEN=4096,\
     -Wl$(comma)--defsym=RAM_SIZE=65536 -Wl$(comma)--defsym=STACK_SIZE=6144))
@@ -70,7 +71,7 @@ $(MCU)/unit-rv32.elf: tests/unit.c tests/fake.h tests/check.h mcu/mcu.mk $(HDRS)
 	$(RV_CC) $(MCU_RV) $(MCU_OPT) -g $(WARN) $(TINY) $(MCU_INC) -Itests tests/unit.c $(RV_LD) \
 	    $(MCU)/libmbedtls-rv32.a -o $@
 
-MCU_SIZES := m4 m0 m4-notext m0-notext rv32
+MCU_SIZES := m4 m0 m4-notext m0-notext m4-key rv32
 size: deps
 	@$(MAKE) --no-print-directory $(MCU_SIZES:%=$(MCU)/%/firmware.elf)
 	@$(PYTHON) mcu/size.py $(MCU_MAPS) stack=$(MCU)/m4/utmstack_impl.su
@@ -79,9 +80,10 @@ size: deps
 
 MCU_MAPS = "Cortex-M4=$(MCU)/m4/firmware.map" "Cortex-M0+=$(MCU)/m0/firmware.map" \
 	    "Cortex-M4, NO_TEXT=$(MCU)/m4-notext/firmware.map" "Cortex-M0+, NO_TEXT=$(MCU)/m0-notext/firmware.map" \
+	    "Cortex-M4, internal key=$(MCU)/m4-key/firmware.map" \
 	    "RISC-V rv32imac=$(MCU)/rv32/firmware.map"
 
-QEMU_ELFS = $(MCU)/unit.elf $(MCU)/m4/firmware.elf $(MCU)/m4-notext/firmware.elf $(MCU)/m4-in4k/firmware.elf \
+QEMU_ELFS = $(MCU)/unit.elf $(MCU)/m4/firmware.elf $(MCU)/m4-notext/firmware.elf $(MCU)/m4-in4k/firmware.elf $(MCU)/m4-key/firmware.elf \
 	    $(MCU)/unit-rv32.elf $(MCU)/rv32/firmware.elf
 test-qemu: deps
 	@$(MAKE) --no-print-directory $(QEMU_ELFS)

@@ -33,9 +33,9 @@ sh tests/mkcerts.sh "$EMU_DIR/pki" >/dev/null 2>&1
 # and a server with an RSA-2048 certificate (its own trust anchor)
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$EMU_DIR/rsa.key" -out "$EMU_DIR/rsa.pem" -days 2 \
     -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
-emu_start EC --cert "$EMU_DIR/pki/server.pem" --key "$EMU_DIR/pki/server.key"
+emu_start EC --cert "$EMU_DIR/pki/server.pem" --key "$EMU_DIR/pki/server.key" --internal-key fw-internal-key-0123456789
 emu_start RSA --cert "$EMU_DIR/rsa.pem" --key "$EMU_DIR/rsa.key"
-firmware() { # ELF SERVER WHAT [QEMU COMMAND]
+firmware() { # ELF SERVER WHAT [QEMU COMMAND] [PASSWORD]
     if ! emu_wait "$2"; then echo "firmware: the emulator did not start"; failed=$((failed + 1)); return; fi
     eval "_port=\$UTM_PORT_$2"
     _ca=$EMU_DIR/pki/ca.pem
@@ -46,7 +46,7 @@ firmware() { # ELF SERVER WHAT [QEMU COMMAND]
     _i=0
     while [ ! -p "$EMU_DIR/link/rx1" ] && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
     timeout 300 ${4:-$QEMU mps2-an386} -kernel "$1" \
-        -append "https://localhost:$_port $_ca $EMU_DIR/link admin s3cret-Passw0rd" >"$OUT" 2>&1
+        -append "https://localhost:$_port $_ca $EMU_DIR/link admin ${5:-s3cret-Passw0rd}" >"$OUT" 2>&1
     kill $BRIDGE 2>/dev/null; wait $BRIDGE 2>/dev/null
     sleep 0.1
     tally firmware "$OUT" "$3"
@@ -56,6 +56,8 @@ firmware "$DIR/m4/firmware.elf" EC "$M4, ECDSA P-256 certificate"
 firmware "$DIR/m4/firmware.elf" RSA "$M4, RSA-2048 certificate"
 firmware "$DIR/m4-notext/firmware.elf" EC "$M4, ECDSA P-256 certificate, UTMSTACK_NO_TEXT"
 firmware "$DIR/m4-in4k/firmware.elf" EC "$M4, ECDSA P-256 certificate, 4 KiB records (max_fragment_length), 64 KiB of RAM"
+firmware "$DIR/m4-key/firmware.elf" EC "$M4, ECDSA P-256 certificate, internal key (no login linked)" "" \
+    fw-internal-key-0123456789
 firmware "$DIR/rv32/firmware.elf" EC "RISC-V rv32imac, qemu virt, TLS to the emulator, ECDSA P-256 certificate" "$RV"
 echo "qemu: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -92,9 +92,9 @@ def main():
                 sys.exit(1)
             print("size: %s shows the same figures" % check)
     else:
-        print("%-22s %-22s %8s %8s %8s %6s %7s" % ("target", "part", "flash", "RAM", "text", "data", "bss"))
+        print("%-24s %-22s %8s %8s %8s %6s %7s" % ("target", "part", "flash", "RAM", "text", "data", "bss"))
         for r in rows:
-            print("%-22s %-22s %8d %8d %8d %6d %7d" % r)
+            print("%-24s %-22s %8d %8d %8d %6d %7d" % r)
     for su in stacks:  # gcc -fstack-usage: the largest frames of the library's functions
         frames = []
         for line in open(su, encoding="utf-8"):

@@ -3,7 +3,7 @@
  * (after tcpip_init() and a netif with an address). The board supplies
  * board_rng() (its hardware RNG) and the CA certificate in flash.
  *
- * Stack: UTM_TASK_STACK_BYTES, 8 KiB. The client itself is static (27.8 KiB
+ * Stack: UTM_TASK_STACK_BYTES, 8 KiB. The client itself is static (27.1 KiB
  * on a 32-bit MCU, not on the stack). The deepest stack of a login, a search
  * and a request over TLS, mbedTLS and printf included, measured on a
  * Cortex-M4 (qemu, make test-qemu, by painting the stack): 4.4 KiB with an
