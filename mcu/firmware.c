@@ -1,7 +1,8 @@
 /* The footprint firmware: a login, a search and a generic request, as a
- * device would make them. `make size` links it for Cortex-M4 and M0+ and
- * measures it; `make test-qemu` runs it on qemu's MPS2-AN386 against the
- * emulator, TLS and all, and reports the deepest stack and the peak heap.
+ * device would make them, then one more request on a new connection. `make
+ * size` links it for Cortex-M4, M0+ and RISC-V and measures it; `make
+ * test-qemu` runs it on qemu (MPS2-AN386, RISC-V virt) against the emulator,
+ * TLS and all, and reports the deepest stack and the peak heap.
  *
  * Its network is semihosting: the port below writes to and reads from a
  * pair of FIFOs on the host (a new pair for each connection), which

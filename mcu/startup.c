@@ -1,10 +1,9 @@
 /* A bare Cortex-M start: vector table, .data copied from flash, .bss zeroed,
- * main(), and the newlib-nano system calls over semihosting (stdout, the
- * heap, exit). Linked by mcu/mps2.ld; runs on qemu's MPS2 boards and is the
+ * main(), and the newlib-nano system calls over semihosting (the console,
+ * the heap, exit). Linked by mcu/mps2.ld; runs on qemu's MPS2 boards and is the
  * startup of the footprint firmware.                                        */
 #include "semihost.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
@@ -38,30 +37,20 @@ void Fault_Handler(void)
     sh_exit(99);
 }
 
-/* newlib-nano's system calls */
+/* newlib-nano's system calls: the console (":tt" is semihosting's; mode 4
+ * is stdout, 8 stderr), the heap between .bss and the end of RAM, exit */
 int _write(int fd, const char *p, int n);
 int _write(int fd, const char *p, int n)
 {
-    static int out = -1, err = -1; /* ":tt" is the console: mode 4 stdout, 8 stderr */
-    if (fd == 1 || fd == 2) {
-        int *h = fd == 1 ? &out : &err;
-        if (*h < 0) *h = sh_open(":tt", fd == 1 ? 4 : 8);
-        return (int)sh_write(*h, p, (size_t)n);
-    }
-    return (int)sh_write(fd - 3, p, (size_t)n);
-}
-/* host files through semihosting (the tests read the host's CA bundle) */
-int _open(const char *path, int flags, ...);
-int _open(const char *path, int flags, ...)
-{
-    int h = sh_open(path, (flags & 3) == 0 ? 1 : (flags & O_APPEND) ? 9 : 5);
-    if (h < 0) { errno = ENOENT; return -1; }
-    return h + 3; /* newlib's 0-2 stay the console */
+    static int out = -1, err = -1;
+    int *h = fd == 2 ? &err : &out;
+    if (*h < 0) *h = sh_open(":tt", fd == 2 ? 8 : 4);
+    return (int)sh_write(*h, p, (size_t)n);
 }
 int _read(int fd, char *p, int n);
-int _read(int fd, char *p, int n) { return fd < 3 ? 0 : (int)sh_read(fd - 3, p, (size_t)n); }
+int _read(int fd, char *p, int n) { (void)fd; (void)p; (void)n; return 0; }
 int _close(int fd);
-int _close(int fd) { if (fd >= 3) sh_close(fd - 3); return 0; }
+int _close(int fd) { (void)fd; return -1; }
 int _lseek(int fd, int off, int whence);
 int _lseek(int fd, int off, int whence) { (void)fd; (void)off; (void)whence; return 0; }
 int _fstat(int fd, struct stat *st);
