@@ -1,8 +1,8 @@
 #!/bin/sh
 # Debian's mbedTLS source package (2.28), fetched with apt-get from Debian's
 # archive into DIR (default third_party/, git-ignored, never committed) and
-# unpacked once. Prints the source tree. The on-chip builds (make size,
-# make test-qemu) compile it for Cortex-M with config/mbedtls_lean_config.h.
+# unpacked once. Prints the source tree. make test, make size and make heap
+# build it with config/mbedtls_lean_config.h (for the chips, and the host).
 set -eu
 DIR=${1:-third_party}
 mkdir -p "$DIR"

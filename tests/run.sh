@@ -53,8 +53,11 @@ fi
 # once, in the plain build (make test-qemu runs this alone)
 if [ "$B" = build ] && [ -z "$RUNNER" ]; then
     sh mcu/run_qemu.sh "$B/mcu" >"$OUT/qemu" 2>&1
-    grep -aE '^(unit|firmware)(:| \()' "$OUT/qemu" | grep -av ' 0 failed' || true
-    grep -aE '^(unit|firmware): ' "$OUT/qemu" | sed 's/^/  /'
+    if grep -aqE '^qemu: [0-9]+ passed, 0 failed' "$OUT/qemu"; then
+        grep -aE '^(unit|firmware): ' "$OUT/qemu" | sed 's/^/  /'
+    else
+        grep -av '^qemu: ' "$OUT/qemu"
+    fi
     tally qemu "$OUT/qemu"
 fi
 
