@@ -11,11 +11,11 @@ MCU_M4   := -mcpu=cortex-m4 -mthumb
 MCU_M0   := -mcpu=cortex-m0plus -mthumb
 MCU_LD   := --specs=nano.specs -nostartfiles -Tmcu/mps2.ld -Wl,--gc-sections
 
-# jsmn and Debian's mbedTLS source tree (fetched once by scripts/mbedtls_source.sh)
+# jsmn and Debian's mbedTLS source tree (fetched once by scripts/debian_source.sh)
 $(MCU)/inc/jsmn.h:
 	@mkdir -p $(MCU)/inc && ln -sf /usr/include/jsmn.h $@
 $(MCU)/mbedtls-include/mbedtls/ssl.h:
-	@mkdir -p $(MCU) && src=$$(sh scripts/mbedtls_source.sh $(MBEDTLS_SRC_DIR)) && \
+	@mkdir -p $(MCU) && src=$$(sh scripts/debian_source.sh mbedtls $(MBEDTLS_SRC_DIR)) && \
 	    rm -rf $(MCU)/mbedtls-src && ln -s $$src $(MCU)/mbedtls-src && ln -sfn $$src/include $(MCU)/mbedtls-include
 MCU_DEPS := $(MCU)/inc/jsmn.h $(MCU)/mbedtls-include/mbedtls/ssl.h
 
