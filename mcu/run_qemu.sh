@@ -30,16 +30,13 @@ tally unit "$OUT" "RISC-V rv32imac, qemu virt"
 . tests/emulators.sh
 trap 'kill "$BRIDGE" 2>/dev/null; emu_stop_all; rm -f "$OUT"' EXIT
 sh tests/mkcerts.sh "$EMU_DIR/pki" >/dev/null 2>&1
-# and a server with an RSA-2048 certificate (its own trust anchor)
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$EMU_DIR/rsa.key" -out "$EMU_DIR/rsa.pem" -days 2 \
-    -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
 emu_start EC --cert "$EMU_DIR/pki/server.pem" --key "$EMU_DIR/pki/server.key" --internal-key fw-internal-key-0123456789
-emu_start RSA --cert "$EMU_DIR/rsa.pem" --key "$EMU_DIR/rsa.key"
+emu_start RSA --cert "$EMU_DIR/pki/rsa.pem" --key "$EMU_DIR/pki/rsa.key"
 firmware() { # ELF SERVER WHAT [QEMU COMMAND] [PASSWORD]
     if ! emu_wait "$2"; then echo "firmware: the emulator did not start"; failed=$((failed + 1)); return; fi
     eval "_port=\$UTM_PORT_$2"
     _ca=$EMU_DIR/pki/ca.pem
-    [ "$2" = RSA ] && _ca=$EMU_DIR/rsa.pem
+    [ "$2" = RSA ] && _ca=$EMU_DIR/pki/rsa.pem
     rm -rf "$EMU_DIR/link" && mkdir "$EMU_DIR/link"
     python3 mcu/bridge.py "$EMU_DIR/link" 127.0.0.1 "$_port" &
     BRIDGE=$!

@@ -7,12 +7,14 @@
 #   future.pem/.key   localhost, valid only from 2099
 #   rogue-ca.pem, rogue.pem/.key  localhost, signed by another CA
 #   client.pem/.key   a client certificate signed by the CA (for mutual TLS)
+#   rsa.pem/.key      localhost with an RSA-2048 key, self-signed: its own
+#                     trust anchor (the on-chip runs and make heap)
 # Nothing here is secret: the keys live only as long as the test run.
 set -eu
 d=$1
 mkdir -p "$d"
 cd "$d"
-[ -f ca.pem ] && [ -f server.pem ] && [ -f client.pem ] && exit 0
+[ -f ca.pem ] && [ -f server.pem ] && [ -f client.pem ] && [ -f rsa.pem ] && exit 0
 
 ec() { openssl ecparam -name prime256v1 -genkey -noout -out "$1" 2>/dev/null; }
 
@@ -60,4 +62,6 @@ leaf expired ca.pem ca.key localhost "DNS:localhost" 200101000000Z 200201000000Z
 leaf rogue rogue-ca.pem rogue-ca.key localhost "DNS:localhost" "$now" "$later"
 leaf future ca.pem ca.key localhost "DNS:localhost" 20990101000000Z 20990201000000Z
 leaf client ca.pem ca.key appliance-42 "DNS:appliance-42" "$now" "$later" clientAuth
+openssl req -x509 -newkey rsa:2048 -nodes -keyout rsa.key -out rsa.pem -days 30 \
+    -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
 rm -f index.txt* serial* ca.cnf ./*.old 1*.pem 2>/dev/null || true
