@@ -1,32 +1,25 @@
 #!/bin/sh
-# mcu/run_qemu.sh DIR: the on-chip suites under qemu-system-arm, each one's
-# "NAME: N passed, N failed" line, then the total.
+# mcu/run_qemu.sh DIR: the on-chip suites under qemu (Cortex-M4 on MPS2-AN386,
+# RISC-V rv32imac on virt), each one's "NAME: N passed, N failed" line, then
+# the total.
 cd "$(dirname "$0")/.." || exit 1
 DIR=${1:-build/mcu}
 QEMU="qemu-system-arm -nographic -semihosting-config enable=on,target=native -M"
-passed=0 failed=0
-tally() { # NAME OUTPUT WHERE
-    _line=$(grep -aE "^$1: [0-9]+ passed, [0-9]+ failed" "$2" | tail -1)
-    if [ -z "$_line" ]; then
-        cat "$2"; echo "$1 ($3): no summary line: the suite crashed or did not run"; failed=$((failed + 1)); return
-    fi
-    grep -av "^$1: " "$2"
-    echo "$_line ($3)"
-    passed=$((passed + $(echo "$_line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')))
-    failed=$((failed + $(echo "$_line" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
-}
+RV="qemu-system-riscv32 -M virt -nographic -bios none -semihosting-config enable=on,target=native"
+. tests/tally.sh
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
-RV="qemu-system-riscv32 -M virt -nographic -bios none -semihosting-config enable=on,target=native"
 # unit tests on a Cortex-M4 (MPS2 AN386): 32-bit size_t, newlib-nano, 64 KiB stack
 timeout 300 $QEMU mps2-an386 -kernel "$DIR/unit.elf" >"$OUT" 2>&1
+grep -av '^unit: ' "$OUT"
 tally unit "$OUT" "Cortex-M4, qemu mps2-an386"
 # and on RISC-V rv32imac (qemu virt): picolibc
 timeout 300 $RV -kernel "$DIR/unit-rv32.elf" >"$OUT" 2>&1
+grep -av '^unit: ' "$OUT"
 tally unit "$OUT" "RISC-V rv32imac, qemu virt"
 
-# the footprint firmware on the same board: a login, a search and a request
-# over TLS to the emulator, through semihosting FIFOs and mcu/bridge.py
+# the footprint firmware: a login, a search and requests over TLS to the
+# emulator, through semihosting FIFOs and mcu/bridge.py
 . tests/emulators.sh
 trap 'kill "$BRIDGE" 2>/dev/null; emu_stop_all; rm -f "$OUT"' EXIT
 sh tests/mkcerts.sh "$EMU_DIR/pki" >/dev/null 2>&1
@@ -46,6 +39,7 @@ firmware() { # ELF SERVER WHAT [QEMU COMMAND] [PASSWORD]
         -append "https://localhost:$_port $_ca $EMU_DIR/link admin ${5:-s3cret-Passw0rd}" >"$OUT" 2>&1
     kill $BRIDGE 2>/dev/null; wait $BRIDGE 2>/dev/null
     sleep 0.1
+    grep -av '^firmware: ' "$OUT"
     tally firmware "$OUT" "$3"
 }
 M4="Cortex-M4, qemu mps2-an386, TLS to the emulator"

@@ -12,18 +12,7 @@ export UTM_RUNNER="$RUNNER"
 trap 'emu_stop_all' EXIT INT TERM
 OUT=$EMU_DIR/out
 mkdir -p "$OUT"
-passed=0 failed=0
-
-tally() { # NAME FILE: add the suite's "NAME: N passed, N failed" to the total
-    _line=$(grep -aE "^$1: [0-9]+ passed, [0-9]+ failed" "$2" | tail -1)
-    if [ -z "$_line" ]; then
-        echo "$1: no summary line: the suite crashed or did not run"; failed=$((failed + 1)); return
-    fi
-    echo "$_line"
-    _p=$(echo "$_line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
-    _f=$(echo "$_line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
-    passed=$((passed + _p)); failed=$((failed + _f))
-}
+. tests/tally.sh
 
 # unit: no network
 $RUNNER ./$B/unit >"$OUT/unit" 2>&1
