@@ -7,9 +7,6 @@ MBEDTLS_SRC_DIR ?= third_party
 MCU_LEAN := -Iconfig -DMBEDTLS_CONFIG_FILE='"mbedtls_lean_config.h"'
 MCU_INC  := -I. -Iports -Imcu -isystem $(MCU)/inc -isystem $(MCU)/mbedtls-include $(MCU_LEAN)
 MCU_OPT  := -Os -ffunction-sections -fdata-sections
-MCU_M4   := -mcpu=cortex-m4 -mthumb
-MCU_M0   := -mcpu=cortex-m0plus -mthumb
-MCU_LD   := --specs=nano.specs -nostartfiles -Tmcu/mps2.ld -Wl,--gc-sections
 
 # jsmn and Debian's mbedTLS source tree (fetched once by scripts/debian_source.sh)
 $(MCU)/inc/jsmn.h:
@@ -19,57 +16,65 @@ $(MCU)/mbedtls-include/mbedtls/ssl.h:
 	    rm -rf $(MCU)/mbedtls-src && ln -s $$src $(MCU)/mbedtls-src && ln -sfn $$src/include $(MCU)/mbedtls-include
 MCU_DEPS := $(MCU)/inc/jsmn.h $(MCU)/mbedtls-include/mbedtls/ssl.h
 
-$(MCU)/libmbedtls-m4.a: config/mbedtls_lean_config.h | $(MCU_DEPS)
-	sh mcu/build_mbedtls.sh $(MCU)/mbedtls-src $@ $(ARM_CC) $(MCU_M4) $(MCU_OPT) $(MCU_LEAN)
-$(MCU)/libmbedtls-m4-in4k.a: config/mbedtls_lean_config.h | $(MCU_DEPS)
-	sh mcu/build_mbedtls.sh $(MCU)/mbedtls-src $@ $(ARM_CC) $(MCU_M4) $(MCU_OPT) $(MCU_LEAN) -DMBEDTLS_SSL_IN_CONTENT_LEN=4096
-$(MCU)/libmbedtls-m0.a: config/mbedtls_lean_config.h | $(MCU_DEPS)
-	sh mcu/build_mbedtls.sh $(MCU)/mbedtls-src $@ $(ARM_CC) $(MCU_M0) $(MCU_OPT) $(MCU_LEAN)
-
-# the offline unit tests, Cortex-M4 (MPS2 AN386), the same tiny limits as on the host
-$(MCU)/unit.elf: tests/unit.c tests/fake.h tests/check.h mcu/mcu.mk mcu/startup.c mcu/semihost.h mcu/mps2.ld $(HDRS) $(MCU)/libmbedtls-m4.a
-	$(ARM_CC) $(MCU_M4) $(MCU_OPT) -g $(WARN) $(TINY) $(MCU_INC) -Itests tests/unit.c mcu/startup.c \
-	    $(MCU_LD) $(MCU)/libmbedtls-m4.a -o $@
-
-# the footprint firmware (mcu/firmware.c): one object per part, a map to split
-# them. $(call firmware,DIR,CPU FLAGS,mbedTLS LIBRARY,EXTRA FLAGS[,LINK FLAGS])
-MCU_FW_SRC := mcu/firmware.c mcu/utmstack_impl.c mcu/startup.c
-comma := ,
-define firmware
-$(MCU)/$(1)/firmware.elf: $(MCU_FW_SRC) mcu/semihost.h mcu/mps2.ld mcu/mcu.mk $(HDRS) $(3)
-	@mkdir -p $(MCU)/$(1)
-	@echo "  firmware $(1)"; for f in $(MCU_FW_SRC); do $(ARM_CC) $(2) $(MCU_OPT) -g -fstack-usage $(WARN) $(MCU_INC) $(4) -c $$$$f \
-	    -o $(MCU)/$(1)/$$$$(basename $$$$f .c).o || exit 1; done
-	@$(ARM_CC) $(2) $(MCU_LD) $(5) -Wl,-Map=$(MCU)/$(1)/firmware.map $(MCU_FW_SRC:mcu/%.c=$(MCU)/$(1)/%.o) $(3) -o $$@
-endef
-$(eval $(call firmware,m4,$(MCU_M4),$(MCU)/libmbedtls-m4.a,))
-$(eval $(call firmware,m0,$(MCU_M0),$(MCU)/libmbedtls-m0.a,))
-$(eval $(call firmware,m4-notext,$(MCU_M4),$(MCU)/libmbedtls-m4.a,-DUTMSTACK_NO_TEXT))
-$(eval $(call firmware,m0-notext,$(MCU_M0),$(MCU)/libmbedtls-m0.a,-DUTMSTACK_NO_TEXT))
-$(eval $(call firmware,m4-key,$(MCU_M4),$(MCU)/libmbedtls-m4.a,-DFW_INTERNAL_KEY))
-# 4 KiB records, in a part with 64 KiB of RAM: static data, a 6 KiB stack, the rest heap
-$(eval $(call firmware,m4-in4k,$(MCU_M4),$(MCU)/libmbedtls-m4-in4k.a,-DMBEDTLS_SSL_IN_CONTENT_LEN=4096,\
-    -Wl$(comma)--defsym=RAM_SIZE=65536 -Wl$(comma)--defsym=STACK_SIZE=6144))
-
-# RISC-V rv32imac with picolibc (its crt0, linker script and semihosting)
+# Targets: compiler and CPU flags, link flags, startup. Cortex-M on qemu's
+# MPS2 with our startup and newlib-nano; RISC-V rv32imac on qemu's virt with
+# picolibc (its crt0, linker script and semihosting).
 RV_CC    ?= riscv64-unknown-elf-gcc
-MCU_RV   := -march=rv32imac -mabi=ilp32 --specs=picolibc.specs
-RV_LD    := --oslib=semihost --crt0=semihost -Wl,--gc-sections -Wl,--defsym=__flash=0x80000000 -Wl,--defsym=__flash_size=0x200000 \
-            -Wl,--defsym=__ram=0x80200000 -Wl,--defsym=__ram_size=0x200000 -Wl,--defsym=__stack_size=0x10000 \
-            -Wl,--defsym=__stack_top=__stack -Wl,--defsym=__stack_bottom=__stack-0x10000
-$(MCU)/libmbedtls-rv32.a: config/mbedtls_lean_config.h | $(MCU_DEPS)
-	sh mcu/build_mbedtls.sh $(MCU)/mbedtls-src $@ $(RV_CC) $(MCU_RV) $(MCU_OPT) $(MCU_LEAN)
-$(MCU)/rv32/firmware.elf: mcu/firmware.c mcu/utmstack_impl.c mcu/semihost.h mcu/mcu.mk $(HDRS) $(MCU)/libmbedtls-rv32.a
-	@mkdir -p $(MCU)/rv32
-	@echo "  firmware rv32"; for f in firmware utmstack_impl; do $(RV_CC) $(MCU_RV) $(MCU_OPT) -g $(WARN) $(MCU_INC) \
-	    -c mcu/$$f.c -o $(MCU)/rv32/$$f.o || exit 1; done
-	@$(RV_CC) $(MCU_RV) $(RV_LD) -Wl,-Map=$(MCU)/rv32/firmware.map $(MCU)/rv32/firmware.o $(MCU)/rv32/utmstack_impl.o \
-	    $(MCU)/libmbedtls-rv32.a -o $@
+MCU_CC_m4    = $(ARM_CC) -mcpu=cortex-m4 -mthumb
+MCU_CC_m0    = $(ARM_CC) -mcpu=cortex-m0plus -mthumb
+MCU_CC_rv32  = $(RV_CC) -march=rv32imac -mabi=ilp32 --specs=picolibc.specs
+MCU_LD_m4    = --specs=nano.specs -nostartfiles -Tmcu/mps2.ld -Wl,--gc-sections
+MCU_LD_m0    = $(MCU_LD_m4)
+MCU_LD_rv32  = --oslib=semihost --crt0=semihost -Wl,--gc-sections -Wl,--defsym=__flash=0x80000000 \
+               -Wl,--defsym=__flash_size=0x200000 -Wl,--defsym=__ram=0x80200000 -Wl,--defsym=__ram_size=0x200000 \
+               -Wl,--defsym=__stack_size=0x10000 -Wl,--defsym=__stack_top=__stack -Wl,--defsym=__stack_bottom=__stack-0x10000
+MCU_START_m4 = mcu/startup.c
+MCU_START_m0 = mcu/startup.c
+MCU_START_rv32 =
+comma := ,
 
-# the unit tests on RISC-V (qemu virt, rv32imac, picolibc)
-$(MCU)/unit-rv32.elf: tests/unit.c tests/fake.h tests/check.h mcu/mcu.mk $(HDRS) $(MCU)/libmbedtls-rv32.a
-	$(RV_CC) $(MCU_RV) $(MCU_OPT) -g $(WARN) $(TINY) $(MCU_INC) -Itests tests/unit.c $(RV_LD) \
-	    $(MCU)/libmbedtls-rv32.a -o $@
+# mbedTLS for a target: $(call mbedtls,NAME,TARGET,EXTRA FLAGS) -> $(MCU)/libmbedtls-NAME.a
+define mbedtls
+$(MCU)/libmbedtls-$(1).a: config/mbedtls_lean_config.h | $(MCU_DEPS)
+	sh mcu/build_mbedtls.sh $(MCU)/mbedtls-src $$@ $(MCU_CC_$(2)) $(MCU_OPT) $(MCU_LEAN) $(3)
+endef
+$(eval $(call mbedtls,m4,m4,))
+$(eval $(call mbedtls,m0,m0,))
+$(eval $(call mbedtls,rv32,rv32,))
+$(eval $(call mbedtls,m4-in4k,m4,-DMBEDTLS_SSL_IN_CONTENT_LEN=4096))
+
+# the offline unit tests, with the host's tiny limits: $(call unit,TARGET) -> $(MCU)/unit-TARGET.elf
+define unit
+$(MCU)/unit-$(1).elf: tests/unit.c tests/fake.h tests/check.h $(MCU_START_$(1)) mcu/semihost.h mcu/mps2.ld \
+    mcu/mcu.mk $(HDRS) $(MCU)/libmbedtls-$(1).a
+	$(MCU_CC_$(1)) $(MCU_OPT) -g $(WARN) $(TINY) $(MCU_INC) -Itests tests/unit.c $(MCU_START_$(1)) \
+	    $(MCU_LD_$(1)) $(MCU)/libmbedtls-$(1).a -o $$@
+endef
+$(eval $(call unit,m4))
+$(eval $(call unit,rv32))
+
+# the footprint firmware (mcu/firmware.c), one object per part and a map to
+# split them: $(call firmware,DIR,TARGET,mbedTLS NAME,EXTRA FLAGS[,LINK FLAGS])
+define firmware
+$(MCU)/$(1)/firmware.elf: mcu/firmware.c mcu/utmstack_impl.c $(MCU_START_$(2)) mcu/semihost.h mcu/mps2.ld \
+    mcu/mcu.mk $(HDRS) $(MCU)/libmbedtls-$(3).a
+	@mkdir -p $(MCU)/$(1)
+	@echo "  firmware $(1)"; for f in mcu/firmware.c mcu/utmstack_impl.c $(MCU_START_$(2)); do \
+	    $(MCU_CC_$(2)) $(MCU_OPT) -g -fstack-usage $(WARN) $(MCU_INC) $(4) -c $$$$f \
+	    -o $(MCU)/$(1)/$$$$(basename $$$$f .c).o || exit 1; done
+	@$(MCU_CC_$(2)) $(MCU_LD_$(2)) $(5) -Wl,-Map=$(MCU)/$(1)/firmware.map \
+	    $(patsubst mcu/%.c,$(MCU)/$(1)/%.o,mcu/firmware.c mcu/utmstack_impl.c $(MCU_START_$(2))) \
+	    $(MCU)/libmbedtls-$(3).a -o $$@
+endef
+$(eval $(call firmware,m4,m4,m4,))
+$(eval $(call firmware,m0,m0,m0,))
+$(eval $(call firmware,m4-notext,m4,m4,-DUTMSTACK_NO_TEXT))
+$(eval $(call firmware,m0-notext,m0,m0,-DUTMSTACK_NO_TEXT))
+$(eval $(call firmware,m4-key,m4,m4,-DFW_INTERNAL_KEY))
+$(eval $(call firmware,rv32,rv32,rv32,))
+# 4 KiB records, in a part with 64 KiB of RAM: static data, a 6 KiB stack, the rest heap
+$(eval $(call firmware,m4-in4k,m4,m4-in4k,-DMBEDTLS_SSL_IN_CONTENT_LEN=4096,\
+    -Wl$(comma)--defsym=RAM_SIZE=65536 -Wl$(comma)--defsym=STACK_SIZE=6144))
 
 MCU_SIZES := m4 m0 m4-notext m0-notext m4-key rv32
 size: deps
@@ -83,8 +88,8 @@ MCU_MAPS = "Cortex-M4=$(MCU)/m4/firmware.map" "Cortex-M0+=$(MCU)/m0/firmware.map
 	    "Cortex-M4, internal key=$(MCU)/m4-key/firmware.map" \
 	    "RISC-V rv32imac=$(MCU)/rv32/firmware.map"
 
-QEMU_ELFS = $(MCU)/unit.elf $(MCU)/m4/firmware.elf $(MCU)/m4-notext/firmware.elf $(MCU)/m4-in4k/firmware.elf $(MCU)/m4-key/firmware.elf \
-	    $(MCU)/unit-rv32.elf $(MCU)/rv32/firmware.elf
+QEMU_ELFS = $(MCU)/unit-m4.elf $(MCU)/unit-rv32.elf \
+	    $(patsubst %,$(MCU)/%/firmware.elf,m4 m4-notext m4-in4k m4-key rv32)
 test-qemu: deps
 	@$(MAKE) --no-print-directory $(QEMU_ELFS)
 	@sh mcu/run_qemu.sh $(MCU)

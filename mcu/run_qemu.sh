@@ -10,7 +10,7 @@ RV="qemu-system-riscv32 -M virt -nographic -bios none -semihosting-config enable
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 # unit tests on a Cortex-M4 (MPS2 AN386): 32-bit size_t, newlib-nano, 64 KiB stack
-timeout 300 $QEMU mps2-an386 -kernel "$DIR/unit.elf" >"$OUT" 2>&1
+timeout 300 $QEMU mps2-an386 -kernel "$DIR/unit-m4.elf" >"$OUT" 2>&1
 grep -av '^unit: ' "$OUT"
 tally unit "$OUT" "Cortex-M4, qemu mps2-an386"
 # and on RISC-V rv32imac (qemu virt): picolibc
