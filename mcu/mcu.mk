@@ -79,9 +79,7 @@ $(eval $(call firmware,m4-in4k,m4,m4-in4k,-DMBEDTLS_SSL_IN_CONTENT_LEN=4096,\
 MCU_SIZES := m4 m0 m4-notext m0-notext m4-key rv32
 size: deps
 	@$(MAKE) --no-print-directory $(MCU_SIZES:%=$(MCU)/%/firmware.elf)
-	@$(PYTHON) mcu/size.py $(MCU_MAPS) stack=$(MCU)/m4/utmstack_impl.su
-	@echo
-	@$(PYTHON) mcu/size.py --markdown --check README.md $(MCU_MAPS)
+	@$(PYTHON) mcu/size.py --check README.md stack=$(MCU)/m4/utmstack_impl.su $(MCU_MAPS)
 
 MCU_MAPS = "Cortex-M4=$(MCU)/m4/firmware.map" "Cortex-M0+=$(MCU)/m0/firmware.map" \
 	    "Cortex-M4, NO_TEXT=$(MCU)/m4-notext/firmware.map" "Cortex-M0+, NO_TEXT=$(MCU)/m0-notext/firmware.map" \
