@@ -1741,17 +1741,13 @@ static int utm__recv_some(utm_client_t *c, unsigned char *p, size_t n)
         if (r > 0) return r;
         if (r == 0 || r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || r == MBEDTLS_ERR_SSL_CONN_EOF) return 0;
 #ifdef MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET
-        if (r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) utm__save_session(c); /* TLS 1.3 */
-#endif
-        if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE
-#ifdef MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET
-            || r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET
-#endif
-        ) {
-            if (++rounds > 1000) return UTM_ERR_TLS;
-            continue;
+        if (r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) { /* TLS 1.3: keep it, read on */
+            utm__save_session(c);
+            r = MBEDTLS_ERR_SSL_WANT_READ;
         }
-        return utm__tls_fail(c, r);
+#endif
+        if (r != MBEDTLS_ERR_SSL_WANT_READ && r != MBEDTLS_ERR_SSL_WANT_WRITE) return utm__tls_fail(c, r);
+        if (++rounds > 1000) return UTM_ERR_TLS;
     }
 }
 
@@ -3188,8 +3184,7 @@ static void utm__put_double(utm__out_t *o, double d)
     if (bits >> 63) utm__put(o, "-", 1);
     be = (int)((bits >> 52) & 0x7ff);
     m = bits & ((1ull << 52) - 1);
-    if (be == 0x7ff) { utm__puts(o, "null"); return; } /* not reached: filters refuse non-finite values */
-    if (be) m |= 1ull << 52;
+    if (be) m |= 1ull << 52; /* finite: utm__scalar_ok refused the rest */
     else be = 1;
     e = be - 1075;
     if (!m) { utm__put(o, "0", 1); return; }
