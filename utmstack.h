@@ -85,7 +85,7 @@
  *   mbedtls_platform_set_calloc_free(). Deepest stack of a login + search +
  *   request over TLS on a Cortex-M4, mbedTLS included: 4.6 KiB. Flash of the
  *   library's own code (jsmn in, mbedTLS out) at -Os on a Cortex-M4: 23.3 KiB,
- *   18.1 KiB with UTMSTACK_NO_TEXT. README.md has the tables.
+ *   18.0 KiB with UTMSTACK_NO_TEXT. README.md has the tables.
  *
  * THREADS: one utm_client_t per task. Two clients in two tasks need no lock;
  * the library has no global mutable state.
