@@ -323,7 +323,10 @@ typedef struct utm_config {
     size_t ca_len;
     const char *ca_file;             /* PEM bundle file (UTMSTACK_DEFAULT_CA_FILE) */
     const unsigned char *pin_sha256; /* 32 bytes: SHA-256 of the server's
-                                        SubjectPublicKeyInfo (no pin) */
+                                        SubjectPublicKeyInfo, kept by the caller
+                                        while the client lives; checked on every
+                                        full handshake. With no ca/ca_file the
+                                        pin alone is the trust (no pin) */
     const unsigned char *client_cert;/* PEM (with NUL) or DER (none) */
     size_t client_cert_len;
     const unsigned char *client_key; /* PEM (with NUL) or DER (none) */
@@ -351,7 +354,7 @@ typedef struct utm_client {
     char sni_[UTMSTACK_HOST_MAX + 1];
     char prefix_[UTMSTACK_PREFIX_MAX + 1];
     uint16_t tcp_port_;
-    unsigned char tls_, ipv6_host_, connected_, verify_called_;
+    unsigned char tls_, ipv6_host_, connected_, full_hs_;
     unsigned char pin_failed_, have_session_, tls_ready_, rx_any_, ready_;
     /* credentials */
     int auth_mode_;
@@ -1409,23 +1412,30 @@ static int utm__entropy(void *ctx, unsigned char *buf, size_t len)
     return c->cfg_.port->entropy_fn(c->cfg_.port_ctx, buf, len) == 0 ? 0 : MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
 }
 
-static int utm__verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+static int utm__sha256(const unsigned char *p, size_t n, unsigned char out[32])
 {
-    utm_client_t *c = (utm_client_t *)ctx;
-    c->verify_called_ = 1;
-    if (depth == 0 && c->cfg_.pin_sha256) {
-        unsigned char h[32];
-        unsigned diff = 0;
-        int i;
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
-        if (mbedtls_sha256(crt->pk_raw.p, crt->pk_raw.len, h, 0) != 0) diff = 1;
+    return mbedtls_sha256(p, n, out, 0);
 #else
-        if (mbedtls_sha256_ret(crt->pk_raw.p, crt->pk_raw.len, h, 0) != 0) diff = 1;
+    return mbedtls_sha256_ret(p, n, out, 0);
 #endif
-        for (i = 0; i < 32; i++) diff |= (unsigned)(h[i] ^ c->cfg_.pin_sha256[i]);
-        if (diff) { c->pin_failed_ = 1; *flags |= MBEDTLS_X509_BADCERT_OTHER; }
-    }
-    return 0;
+}
+
+/* The pin, checked after the handshake on the certificate the session holds,
+ * not in a verify callback: with no CA, or insecure, mbedTLS may verify
+ * nothing and call no callback. No certificate at hand is a mismatch.      */
+static int utm__pin_check(utm_client_t *c)
+{
+    const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(&c->ssl_);
+    unsigned char h[32];
+    unsigned diff = 0;
+    int i;
+    memset(h, 0, sizeof h);
+    if (!peer || utm__sha256(peer->pk_raw.p, peer->pk_raw.len, h) != 0) diff = 1;
+    for (i = 0; i < 32; i++) diff |= (unsigned)(h[i] ^ c->cfg_.pin_sha256[i]);
+    if (!diff) return UTM_OK;
+    c->pin_failed_ = 1;
+    return UTM_ERR_TLS_PIN;
 }
 
 /* The error a failed mbedTLS call stands for; the port's cause wins. */
@@ -1446,32 +1456,38 @@ static int utm__tls_fail(utm_client_t *c, int r)
         *--p = 'x'; *--p = '0'; *--p = '-';
         utm__seterr(c, "mbedTLS error ", p);
     }
-    if (r == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) return c->pin_failed_ ? UTM_ERR_TLS_PIN : UTM_ERR_TLS_VERIFY;
+    if (r == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) return UTM_ERR_TLS_VERIFY;
     if (r == MBEDTLS_ERR_SSL_ALLOC_FAILED) return UTM_ERR_TLS_ALLOC;
     return UTM_ERR_TLS;
 }
 
+/* Trust: a CA given (ca, or ca_file), else with a pin the pin alone (no
+ * bundle: the pinned key is the trust anchor), else the system bundle. A
+ * CA asked for and not loaded is an error unless insecure.               */
 static int utm__tls_load(utm_client_t *c)
 {
     const utm_config_t *k = &c->cfg_;
-    int r, have_ca = 0;
-    if (k->ca && k->ca_len) {
+    int r = 0, have_ca = 0, want_ca = 1;
+    if (k->ca && !k->ca_len) { utm__seterr(c, "config: ca given with ca_len 0", NULL); return UTM_ERR_ARG; }
+    if (k->ca)
         r = mbedtls_x509_crt_parse(&c->ca_, k->ca, k->ca_len);
-        have_ca = r >= 0 && c->ca_.version != 0;
-    }
+    else if (k->ca_file)
 #if defined(MBEDTLS_FS_IO)
-    else if (k->ca_file) {
         r = mbedtls_x509_crt_parse_file(&c->ca_, k->ca_file);
-        have_ca = r >= 0 && c->ca_.version != 0;
-    }
-#ifdef UTMSTACK_DEFAULT_CA_FILE
-    else {
+#else
+        r = -1; /* no file system in this mbedTLS */
+#endif
+    else if (k->pin_sha256)
+        want_ca = 0;
+#if defined(MBEDTLS_FS_IO) && defined(UTMSTACK_DEFAULT_CA_FILE)
+    else
         r = mbedtls_x509_crt_parse_file(&c->ca_, UTMSTACK_DEFAULT_CA_FILE);
-        have_ca = r >= 0 && c->ca_.version != 0;
-    }
 #endif
+    have_ca = r >= 0 && c->ca_.version != 0;
+    if (!have_ca && want_ca && !k->insecure) { utm__seterr(c, "no usable CA certificate", NULL); return UTM_ERR_TLS_CA; }
+#if !defined(MBEDTLS_SSL_KEEP_PEER_CERTIFICATE)
+    if (k->pin_sha256) { utm__seterr(c, "config: a pin needs MBEDTLS_SSL_KEEP_PEER_CERTIFICATE", NULL); return UTM_ERR_ARG; }
 #endif
-    if (!have_ca && !k->insecure) { utm__seterr(c, "no usable CA certificate", NULL); return UTM_ERR_TLS_CA; }
     if (have_ca) mbedtls_ssl_conf_ca_chain(&c->conf_, &c->ca_, NULL);
     if (k->client_cert || k->client_key) {
         const unsigned char *pw = (const unsigned char *)k->client_key_password;
@@ -1574,7 +1590,6 @@ static int utm__tls_setup(utm_client_t *c)
     mbedtls_ssl_conf_curves(&c->conf_, utm__groups);
 #endif
     mbedtls_ssl_conf_rng(&c->conf_, mbedtls_ctr_drbg_random, &c->drbg_);
-    mbedtls_ssl_conf_verify(&c->conf_, utm__verify_cb, c);
     mbedtls_ssl_conf_ciphersuites(&c->conf_, utm__suites);
 #if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH) && defined(MBEDTLS_SSL_IN_CONTENT_LEN) && MBEDTLS_SSL_IN_CONTENT_LEN < 16384
     /* a receive buffer below TLS's 16 KiB records: ask the server for records
@@ -1586,10 +1601,11 @@ static int utm__tls_setup(utm_client_t *c)
 #endif
     r = utm__tls_load(c);
     if (r) return r;
-    /* insecure: verify anyway (to report why) but go on; with no CA at all
-     * there is nothing to verify against. */
-    mbedtls_ssl_conf_authmode(&c->conf_, !c->cfg_.insecure ? MBEDTLS_SSL_VERIFY_REQUIRED
-                                         : c->ca_.version ? MBEDTLS_SSL_VERIFY_OPTIONAL : MBEDTLS_SSL_VERIFY_NONE);
+    /* A CA: required (insecure: verified to report why, then accepted). No CA:
+     * nothing to verify against; a pin, checked after the handshake, is then
+     * the whole trust, and insecure without a pin trusts anything.         */
+    mbedtls_ssl_conf_authmode(&c->conf_, !c->ca_.version ? MBEDTLS_SSL_VERIFY_NONE
+                                         : c->cfg_.insecure ? MBEDTLS_SSL_VERIFY_OPTIONAL : MBEDTLS_SSL_VERIFY_REQUIRED);
     r = mbedtls_ssl_setup(&c->ssl_, &c->conf_);
     if (r) return utm__tls_fail(c, r);
     mbedtls_ssl_set_bio(&c->ssl_, c, utm__bio_send, utm__bio_recv, NULL);
@@ -1621,35 +1637,53 @@ static void utm__save_session(utm_client_t *c)
     c->have_session_ = mbedtls_ssl_get_session(&c->ssl_, &c->session_) == 0;
 }
 
+/* The handshake state, read to tell a full handshake (the server sent its
+ * certificate) from a resumed one: mbedTLS has no public call for it, and
+ * a verify callback is not called when nothing is verified.              */
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+#define UTM__HS_STATE(ssl) ((ssl)->MBEDTLS_PRIVATE(state))
+#else
+#define UTM__HS_STATE(ssl) ((ssl)->state)
+#endif
+
 static int utm__tls_handshake(utm_client_t *c)
 {
-    int r, rounds = 0;
+    int r = 0, rounds = 0;
     /* every connection starts from a clean context (keys, state, buffers) */
     if (mbedtls_ssl_session_reset(&c->ssl_) != 0) return UTM_ERR_TLS_ALLOC;
     if (mbedtls_ssl_set_hostname(&c->ssl_, c->sni_) != 0) return UTM_ERR_TLS_ALLOC;
     if (c->have_session_ && !c->cfg_.no_resume) mbedtls_ssl_set_session(&c->ssl_, &c->session_);
     if (c->cfg_.insecure) utm__log2(c, UTM_LOG_WARN, "insecure: the server certificate is NOT verified for ", c->sni_);
-    c->verify_called_ = 0;
+    c->full_hs_ = 0;
     c->pin_failed_ = 0;
     c->net_err_ = 0;
-    while ((r = mbedtls_ssl_handshake(&c->ssl_)) != 0) {
-        if ((r != MBEDTLS_ERR_SSL_WANT_READ && r != MBEDTLS_ERR_SSL_WANT_WRITE) || ++rounds > 1000) {
+    while (UTM__HS_STATE(&c->ssl_) != MBEDTLS_SSL_HANDSHAKE_OVER) {
+        if (UTM__HS_STATE(&c->ssl_) == MBEDTLS_SSL_SERVER_CERTIFICATE) c->full_hs_ = 1;
+        r = mbedtls_ssl_handshake_step(&c->ssl_);
+        if (r == 0 || ((r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) && ++rounds <= 1000))
+            continue;
+        {
             int tls = r;
             r = utm__tls_fail(c, r);
-            if (r == UTM_ERR_TLS_VERIFY || r == UTM_ERR_TLS_PIN) utm__tls_verify_text(c);
+            if (r == UTM_ERR_TLS_VERIFY) utm__tls_verify_text(c);
             else if (c->net_err_) utm__seterr(c, utm_strerror(r), " during the TLS handshake");
             else if (tls == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) utm__seterr(c, "the server refused the TLS handshake (alert)", NULL);
             else utm__seterr(c, c->errmsg_, " in the TLS handshake");
             return r;
         }
     }
-    if (c->verify_called_) c->st_full_++;
+    if (c->full_hs_) c->st_full_++;
     else c->st_resumed_++;
-    if (c->cfg_.insecure && c->verify_called_ && mbedtls_ssl_get_verify_result(&c->ssl_) != 0) {
+    /* the pin on every full handshake, whatever CA and `insecure` say; a
+     * resumed session is one a pinned full handshake made */
+    if (c->full_hs_ && c->cfg_.pin_sha256 && utm__pin_check(c) != UTM_OK) {
+        utm__tls_verify_text(c);
+        return UTM_ERR_TLS_PIN;
+    }
+    if (c->cfg_.insecure && c->full_hs_ && mbedtls_ssl_get_verify_result(&c->ssl_) != 0) {
         utm__tls_verify_text(c);
         utm__log2(c, UTM_LOG_WARN, "insecure: accepted an unverified ", c->errmsg_);
     }
-    if (c->pin_failed_) { utm__tls_verify_text(c); return UTM_ERR_TLS_PIN; }
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
     /* a TLS 1.3 session is worth keeping only once its ticket arrives */
     if (mbedtls_ssl_get_version_number(&c->ssl_) != MBEDTLS_SSL_VERSION_TLS1_2) return UTM_OK;

@@ -46,7 +46,7 @@ static const char *url(const char *scheme, const char *host, const char *port_va
     return b;
 }
 
-typedef struct opts { const char *servername, *ca; const unsigned char *pin; int insecure; uint32_t renew, timeout; } opts_t;
+typedef struct opts { const char *servername, *ca; const unsigned char *pin; int insecure, no_ca; uint32_t renew, timeout; } opts_t;
 
 static int open_client(utm_client_t *c, utm_posix_t *net, const char *u, const opts_t *o)
 {
@@ -56,7 +56,7 @@ static int open_client(utm_client_t *c, utm_posix_t *net, const char *u, const o
     cfg.url = u;
     cfg.port = utm_posix_port();
     cfg.port_ctx = net;
-    cfg.ca_file = o && o->ca ? o->ca : CA;
+    cfg.ca_file = o && o->no_ca ? NULL : o && o->ca ? o->ca : CA;
     cfg.servername = o ? o->servername : NULL;
     cfg.pin_sha256 = o ? o->pin : NULL;
     cfg.insecure = o ? o->insecure : 0;
@@ -418,6 +418,68 @@ static void test_pin(void)
     CHECK_INT(get_account(&C, login, sizeof login), UTM_ERR_TLS_PIN);
 }
 
+/* The pin holds whatever CA loaded and whatever `insecure` says: with no CA
+ * mbedTLS verifies nothing and calls no verify callback. */
+static void test_pin_without_ca(void)
+{
+    unsigned char pin[32];
+    const char *hex = getenv("UTM_PIN");
+    char login[64];
+    utm_stats_t st;
+    long long before;
+    opts_t o;
+    int i;
+    if (!hex || strlen(hex) != 64) { CHECK(0); return; }
+    for (i = 0; i < 32; i++) pin[i] = (unsigned char)(hexval(hex[2 * i]) * 16 + hexval(hex[2 * i + 1]));
+    memset(&o, 0, sizeof o);
+    o.pin = pin;
+    /* a man in the middle with another key: insecure, and a CA file that does
+     * not load, so nothing but the pin stands between him and the key */
+    o.insecure = 1;
+    o.ca = "/nonexistent/ca.pem";
+    before = stat_of("UTM_PORT_ROGUE", "requests");
+    CHECK_INT(open_client(&C, &NET, url("https", "localhost", "UTM_PORT_ROGUE"), &o), UTM_OK);
+    utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
+    CHECK_INT(get_account(&C, login, sizeof login), UTM_ERR_TLS_PIN);
+    CHECK(strstr(utm_last_error(&C), "pin") != NULL);
+    utm_client_stats(&C, &st);
+    CHECK_INT(st.handshakes_full, 1);
+    CHECK_INT(st.handshakes_resumed, 0);
+    CHECK_INT(st.requests, 0);
+    CHECK_INT(stat_of("UTM_PORT_ROGUE", "requests"), before + 1); /* only the stats request */
+    /* insecure with no CA and the right pin: the handshake is a full one */
+    CHECK_INT(open_client(&C, &NET, url("https", "localhost", "UTM_PORT_MAIN"), &o), UTM_OK);
+    utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
+    CHECK_INT(get_account(&C, login, sizeof login), UTM_OK);
+    utm_client_stats(&C, &st);
+    CHECK_INT(st.handshakes_full, 1);
+    CHECK_INT(st.handshakes_resumed, 0);
+    /* the firmware mode: a pin and no CA store (not insecure); the pin is the trust */
+    o.insecure = 0;
+    o.ca = NULL;
+    o.no_ca = 1;
+    CHECK_INT(open_client(&C, &NET, url("https", "localhost", "UTM_PORT_MAIN"), &o), UTM_OK);
+    utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
+    CHECK_INT(get_account(&C, login, sizeof login), UTM_OK);
+    CHECK(strcmp(login, "admin") == 0);
+    utm_client_close(&C);
+    CHECK_INT(get_account(&C, login, sizeof login), UTM_OK); /* a resumed session */
+    utm_client_stats(&C, &st);
+    CHECK_INT(st.handshakes_full, 1);
+    CHECK_INT(st.handshakes_resumed, 1);
+    CHECK(strstr(LOG, "insecure") == NULL);
+    before = stat_of("UTM_PORT_ROGUE", "requests");
+    CHECK_INT(open_client(&C, &NET, url("https", "localhost", "UTM_PORT_ROGUE"), &o), UTM_OK);
+    utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
+    CHECK_INT(get_account(&C, login, sizeof login), UTM_ERR_TLS_PIN);
+    CHECK_INT(stat_of("UTM_PORT_ROGUE", "requests"), before + 1);
+    /* with no pin, no CA is no mode at all */
+    o.pin = NULL;
+    o.no_ca = 0;
+    o.ca = "/nonexistent/ca.pem";
+    CHECK_INT(open_client(&C, &NET, url("https", "localhost", "UTM_PORT_MAIN"), &o), UTM_ERR_TLS_CA);
+}
+
 static char *slurp(const char *name, size_t *len)
 {
     static char buf[3][4096];
@@ -736,6 +798,7 @@ int main(void)
     RUN(test_old_tls_refused);
     RUN(test_servername_and_ip);
     RUN(test_pin);
+    RUN(test_pin_without_ca);
     RUN(test_client_certificate);
     RUN(test_tfa);
     RUN(test_v11_and_odd_passwords);

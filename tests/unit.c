@@ -1493,6 +1493,9 @@ static void test_small_paths(void)
         port.entropy_fn = fake_port.entropy_fn;
         CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
         utm_client_free(&C);
+        cfg.ca_len = 0; /* a CA with no length is a mistake, not "no CA" */
+        CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_ARG);
+        utm_client_free(&C);
         cfg.ca = (const unsigned char *)"not a certificate";
         cfg.ca_len = 18;
         CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_TLS_CA);
