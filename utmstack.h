@@ -114,13 +114,13 @@
 #include <stdint.h>
 
 #include <mbedtls/version.h>
-#if MBEDTLS_VERSION_NUMBER >= 0x04000000
-#error "utmstack.h supports mbedTLS 2.28 LTS and 3.6 LTS; mbedTLS 4.x changed the API"
-#elif MBEDTLS_VERSION_NUMBER < 0x021C0000
+#if MBEDTLS_VERSION_NUMBER < 0x021C0000
 #error "utmstack.h needs mbedTLS 2.28 or later"
 #endif
 #include <mbedtls/ssl.h>
-#include <mbedtls/ctr_drbg.h>
+#if MBEDTLS_VERSION_NUMBER < 0x04000000
+#include <mbedtls/ctr_drbg.h> /* 4.x: PSA's one random generator instead */
+#endif
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/pk.h>
 
@@ -378,6 +378,7 @@ typedef struct utm_client {
     int net_err_;
     int tls_err_;
     uint32_t verify_flags_;
+    int tls_version_;
     uint32_t conn_requests_;
     size_t rpos_, rlen_, wlen_;
     /* statistics (utm_client_stats) */
@@ -388,7 +389,9 @@ typedef struct utm_client {
     utm_json_token_t tok_[UTMSTACK_JSON_TOKENS];
     mbedtls_ssl_context ssl_;
     mbedtls_ssl_config conf_;
+#if MBEDTLS_VERSION_NUMBER < 0x04000000
     mbedtls_ctr_drbg_context drbg_;
+#endif
     mbedtls_x509_crt ca_;
     mbedtls_x509_crt own_cert_;
     mbedtls_pk_context own_key_;
@@ -413,6 +416,8 @@ typedef struct utm_stats {
     uint32_t retries;           /* transparent retries on a fresh connection */
     int tls_error;              /* last mbedTLS result (0) */
     uint32_t verify_flags;      /* last certificate verification flags */
+    int tls_version;            /* of the last handshake: 0x0303 TLS 1.2,
+                                   0x0304 TLS 1.3 (0: none yet) */
 } utm_stats_t;
 UTMSTACK_API void utm_client_stats(const utm_client_t *c, utm_stats_t *out);
 
@@ -593,13 +598,20 @@ UTMSTACK_API int utm_search_body(const utm_filter_t *filters, size_t count, char
 #include <string.h>
 #include <stdlib.h>
 #include <limits.h>
-#include <mbedtls/sha256.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/x509.h>
 #include <mbedtls/ssl_ciphersuites.h>
+#if MBEDTLS_VERSION_NUMBER >= 0x04000000
+#define UTM__MBEDTLS4 1 /* PSA only: no ctr_drbg, no legacy hashes */
+#include <psa/crypto.h>
+#include <mbedtls/platform.h>
+#define UTM__NEED_PSA 1
+#else
+#include <mbedtls/sha256.h>
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000 && (defined(MBEDTLS_USE_PSA_CRYPTO) || defined(MBEDTLS_SSL_PROTO_TLS1_3))
 #include <psa/crypto.h>
 #define UTM__NEED_PSA 1
+#endif
 #endif
 
 /* jsmn stays private to this translation unit: static, strict. */
@@ -1405,11 +1417,90 @@ static int utm__bio_recv(void *ctx, unsigned char *buf, size_t len)
     return n == UTM_ERR_TIMEOUT ? MBEDTLS_ERR_SSL_TIMEOUT : MBEDTLS_ERR_NET_RECV_FAILED;
 }
 
+/* ---- mbedTLS 2.28 / 3.6 / 4.x: what differs, in this one place ----------
+ * Randomness: 2.28 and 3.6 seed a ctr_drbg per client from the port's
+ * entropy_fn. 4.x has one process-wide PSA generator fed by the platform
+ * (getrandom() on Linux; on a firmware mbedtls_platform_get_entropy(), which
+ * UTMSTACK_PSA_ENTROPY_FN makes from the port's function). The port's
+ * function is asked on every version, so no entropy is no connection.
+ * Hashes: 4.x only through PSA. Keys: 3.6 parses with an RNG, 2.28 and 4.x
+ * without. Version and group selection: 3.6 and 4.x alike.               */
+
+/* The port's entropy, health-checked: output that repeats itself (all bytes
+ * equal, or any pattern of period 8 or less, as a stuck or shorted RNG
+ * gives) is a failure. SP 800-90B's continuous tests, cut to what needs no
+ * state; a false alarm has odds below 2^-56.                              */
+static int utm__entropy_ok(int (*fn)(void *, unsigned char *, size_t), void *ctx, unsigned char *buf, size_t len)
+{
+    size_t p;
+    if (!fn || fn(ctx, buf, len) != 0) return 0;
+    for (p = 1; p <= 8 && p + 7 <= len; p++)
+        if (memcmp(buf, buf + p, len - p) == 0) return 0;
+    return 1;
+}
+
+static const char utm__entropy_text[] = "entropy: the port's entropy_fn failed or repeats itself";
+
+#ifdef UTM__MBEDTLS4
+static int utm__random_setup(utm_client_t *c)
+{
+    unsigned char probe[32];
+    int ok = utm__entropy_ok(c->cfg_.port->entropy_fn, c->cfg_.port_ctx, probe, sizeof probe);
+    utm__wipe(probe, sizeof probe);
+    if (!ok) { utm__seterr(c, utm__entropy_text, NULL); return UTM_ERR_ENTROPY; }
+    /* before any handshake, certificate or key parse; idempotent */
+    if (psa_crypto_init() != PSA_SUCCESS) {
+        utm__seterr(c, "entropy: psa_crypto_init() failed (the platform's entropy source?)", NULL);
+        return UTM_ERR_ENTROPY;
+    }
+    return UTM_OK;
+}
+
+static int utm__sha256(const unsigned char *p, size_t n, unsigned char out[32])
+{
+    size_t len = 0;
+    return psa_hash_compute(PSA_ALG_SHA_256, p, n, out, 32, &len) == PSA_SUCCESS && len == 32 ? 0 : -1;
+}
+
+#if defined(UTMSTACK_PSA_ENTROPY_FN)
+#if !defined(MBEDTLS_PSA_DRIVER_GET_ENTROPY)
+#error "UTMSTACK_PSA_ENTROPY_FN needs MBEDTLS_PSA_DRIVER_GET_ENTROPY (and not MBEDTLS_PSA_BUILTIN_GET_ENTROPY) in the crypto configuration"
+#endif
+#ifndef UTMSTACK_PSA_ENTROPY_CTX
+#define UTMSTACK_PSA_ENTROPY_CTX NULL
+#endif
+int UTMSTACK_PSA_ENTROPY_FN(void *ctx, unsigned char *buf, size_t len);
+/* PSA's entropy hook, from the port's function: full entropy or failure. */
+int mbedtls_platform_get_entropy(psa_driver_get_entropy_flags_t flags, size_t *estimate_bits,
+                                 unsigned char *output, size_t output_size)
+{
+    if (flags != 0) return PSA_ERROR_NOT_SUPPORTED;
+    if (!utm__entropy_ok(UTMSTACK_PSA_ENTROPY_FN, UTMSTACK_PSA_ENTROPY_CTX, output, output_size))
+        return PSA_ERROR_INSUFFICIENT_ENTROPY;
+    *estimate_bits = 8 * output_size;
+    return 0;
+}
+#endif
+
+#else /* 2.28, 3.6 */
 static int utm__entropy(void *ctx, unsigned char *buf, size_t len)
 {
     utm_client_t *c = (utm_client_t *)ctx;
-    if (!c->cfg_.port->entropy_fn) return MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
-    return c->cfg_.port->entropy_fn(c->cfg_.port_ctx, buf, len) == 0 ? 0 : MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
+    return utm__entropy_ok(c->cfg_.port->entropy_fn, c->cfg_.port_ctx, buf, len) ? 0 : MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
+}
+
+static int utm__random_setup(utm_client_t *c)
+{
+    static const unsigned char pers[] = "utmstack.h";
+#ifdef UTM__NEED_PSA
+    if (psa_crypto_init() != PSA_SUCCESS) return UTM_ERR_ENTROPY;
+#endif
+    if (mbedtls_ctr_drbg_seed(&c->drbg_, utm__entropy, c, pers, sizeof pers - 1) != 0) {
+        utm__seterr(c, utm__entropy_text, NULL);
+        return UTM_ERR_ENTROPY;
+    }
+    mbedtls_ssl_conf_rng(&c->conf_, mbedtls_ctr_drbg_random, &c->drbg_);
+    return UTM_OK;
 }
 
 static int utm__sha256(const unsigned char *p, size_t n, unsigned char out[32])
@@ -1419,6 +1510,21 @@ static int utm__sha256(const unsigned char *p, size_t n, unsigned char out[32])
 #else
     return mbedtls_sha256_ret(p, n, out, 0);
 #endif
+}
+#endif
+
+static int utm__parse_key(utm_client_t *c, const unsigned char *pw, size_t pwlen)
+{
+    const utm_config_t *k = &c->cfg_;
+    int r;
+#if defined(UTM__MBEDTLS4) || MBEDTLS_VERSION_NUMBER < 0x03000000
+    r = mbedtls_pk_parse_key(&c->own_key_, k->client_key, k->client_key_len, pw, pwlen);
+    if (r == 0) r = mbedtls_pk_check_pair(&c->own_cert_.pk, &c->own_key_);
+#else
+    r = mbedtls_pk_parse_key(&c->own_key_, k->client_key, k->client_key_len, pw, pwlen, mbedtls_ctr_drbg_random, &c->drbg_);
+    if (r == 0) r = mbedtls_pk_check_pair(&c->own_cert_.pk, &c->own_key_, mbedtls_ctr_drbg_random, &c->drbg_);
+#endif
+    return r;
 }
 
 /* The pin, checked after the handshake on the certificate the session holds,
@@ -1458,6 +1564,11 @@ static int utm__tls_fail(utm_client_t *c, int r)
     }
     if (r == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) return UTM_ERR_TLS_VERIFY;
     if (r == MBEDTLS_ERR_SSL_ALLOC_FAILED) return UTM_ERR_TLS_ALLOC;
+#ifdef UTM__MBEDTLS4
+    if (r == PSA_ERROR_INSUFFICIENT_ENTROPY) { utm__seterr(c, utm__entropy_text, NULL); return UTM_ERR_ENTROPY; }
+#else
+    if (r == MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED) { utm__seterr(c, utm__entropy_text, NULL); return UTM_ERR_ENTROPY; }
+#endif
     return UTM_ERR_TLS;
 }
 
@@ -1495,14 +1606,7 @@ static int utm__tls_load(utm_client_t *c)
         if (!k->client_cert || !k->client_key) return UTM_ERR_TLS_CLIENT_CERT;
         r = mbedtls_x509_crt_parse(&c->own_cert_, k->client_cert, k->client_cert_len);
         if (r != 0) { utm__seterr(c, "client certificate unreadable", NULL); return UTM_ERR_TLS_CLIENT_CERT; }
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-        r = mbedtls_pk_parse_key(&c->own_key_, k->client_key, k->client_key_len, pw, pwlen,
-                                 mbedtls_ctr_drbg_random, &c->drbg_);
-        if (r == 0) r = mbedtls_pk_check_pair(&c->own_cert_.pk, &c->own_key_, mbedtls_ctr_drbg_random, &c->drbg_);
-#else
-        r = mbedtls_pk_parse_key(&c->own_key_, k->client_key, k->client_key_len, pw, pwlen);
-        if (r == 0) r = mbedtls_pk_check_pair(&c->own_cert_.pk, &c->own_key_);
-#endif
+        r = utm__parse_key(c, pw, pwlen);
         if (r != 0 || mbedtls_ssl_conf_own_cert(&c->conf_, &c->own_cert_, &c->own_key_) != 0) {
             utm__seterr(c, "client key unreadable, or not the certificate's", NULL);
             return UTM_ERR_TLS_CLIENT_CERT;
@@ -1566,18 +1670,12 @@ static const int utm__suites[] = {
 
 static int utm__tls_setup(utm_client_t *c)
 {
-    static const unsigned char pers[] = "utmstack.h";
     int r;
-#ifdef UTM__NEED_PSA
-    if (psa_crypto_init() != PSA_SUCCESS) return UTM_ERR_ENTROPY;
-#endif
-    if (mbedtls_ctr_drbg_seed(&c->drbg_, utm__entropy, c, pers, sizeof pers - 1) != 0) {
-        utm__seterr(c, "entropy: the port's entropy_fn is missing or failed", NULL);
-        return UTM_ERR_ENTROPY;
-    }
     if (mbedtls_ssl_config_defaults(&c->conf_, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
                                     MBEDTLS_SSL_PRESET_DEFAULT) != 0)
         return UTM_ERR_TLS;
+    r = utm__random_setup(c);
+    if (r) return r;
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
     mbedtls_ssl_conf_min_tls_version(&c->conf_, MBEDTLS_SSL_VERSION_TLS1_2);
     mbedtls_ssl_conf_groups(&c->conf_, utm__groups);
@@ -1589,7 +1687,6 @@ static int utm__tls_setup(utm_client_t *c)
     mbedtls_ssl_conf_min_version(&c->conf_, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
     mbedtls_ssl_conf_curves(&c->conf_, utm__groups);
 #endif
-    mbedtls_ssl_conf_rng(&c->conf_, mbedtls_ctr_drbg_random, &c->drbg_);
     mbedtls_ssl_conf_ciphersuites(&c->conf_, utm__suites);
 #if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH) && defined(MBEDTLS_SSL_IN_CONTENT_LEN) && MBEDTLS_SSL_IN_CONTENT_LEN < 16384
     /* a receive buffer below TLS's 16 KiB records: ask the server for records
@@ -1674,6 +1771,11 @@ static int utm__tls_handshake(utm_client_t *c)
     }
     if (c->full_hs_) c->st_full_++;
     else c->st_resumed_++;
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    c->tls_version_ = (int)mbedtls_ssl_get_version_number(&c->ssl_);
+#else
+    c->tls_version_ = 0x0300 | c->ssl_.minor_ver;
+#endif
     /* the pin on every full handshake, whatever CA and `insecure` say; a
      * resumed session is one a pinned full handshake made */
     if (c->full_hs_ && c->cfg_.pin_sha256 && utm__pin_check(c) != UTM_OK) {
@@ -2826,7 +2928,9 @@ UTMSTACK_API int utm_client_init(utm_client_t *c, const utm_config_t *cfg)
     c->magic_ = UTM__MAGIC;
     mbedtls_ssl_init(&c->ssl_);
     mbedtls_ssl_config_init(&c->conf_);
+#ifndef UTM__MBEDTLS4
     mbedtls_ctr_drbg_init(&c->drbg_);
+#endif
     mbedtls_x509_crt_init(&c->ca_);
     mbedtls_x509_crt_init(&c->own_cert_);
     mbedtls_pk_init(&c->own_key_);
@@ -2918,7 +3022,9 @@ UTMSTACK_API void utm_client_free(utm_client_t *c)
     utm__disconnect(c);
     mbedtls_ssl_free(&c->ssl_);
     mbedtls_ssl_config_free(&c->conf_);
+#ifndef UTM__MBEDTLS4
     mbedtls_ctr_drbg_free(&c->drbg_);
+#endif
     mbedtls_x509_crt_free(&c->ca_);
     mbedtls_x509_crt_free(&c->own_cert_);
     mbedtls_pk_free(&c->own_key_);
@@ -2938,6 +3044,7 @@ UTMSTACK_API void utm_client_stats(const utm_client_t *c, utm_stats_t *out)
     out->retries = c->st_retries_;
     out->tls_error = c->tls_err_;
     out->verify_flags = c->verify_flags_;
+    out->tls_version = c->tls_version_;
 }
 
 /* ---- any endpoint ---- */

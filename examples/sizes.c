@@ -4,11 +4,16 @@
 #include <stdio.h>
 
 #define ROW(what, n) printf("%-40s %7lu\n", what, (unsigned long)(n))
+#if MBEDTLS_VERSION_NUMBER < 0x04000000
+#define DRBG(c) sizeof (c)->drbg_
+#else
+#define DRBG(c) 0 /* PSA's generator: process-wide, not in the client */
+#endif
 
 int main(void)
 {
     utm_client_t *c = NULL;
-    size_t tls = sizeof c->ssl_ + sizeof c->conf_ + sizeof c->drbg_ + sizeof c->ca_ + sizeof c->own_cert_ +
+    size_t tls = sizeof c->ssl_ + sizeof c->conf_ + DRBG(c) + sizeof c->ca_ + sizeof c->own_cert_ +
                  sizeof c->own_key_ + sizeof c->session_;
     printf("utmstack.h %s, mbedTLS %s, defaults\n", UTMSTACK_VERSION_STRING, MBEDTLS_VERSION_STRING);
     ROW("utm_client_t (bytes)", sizeof(utm_client_t));
@@ -19,7 +24,7 @@ int main(void)
     ROW("  mbedTLS contexts, of which:", tls);
     ROW("    mbedtls_ssl_context", sizeof c->ssl_);
     ROW("    mbedtls_ssl_config", sizeof c->conf_);
-    ROW("    mbedtls_ctr_drbg_context", sizeof c->drbg_);
+    ROW("    mbedtls_ctr_drbg_context", DRBG(c));
     ROW("    mbedtls_x509_crt x2 (CA, own)", sizeof c->ca_ + sizeof c->own_cert_);
     ROW("    mbedtls_pk_context", sizeof c->own_key_);
     ROW("    mbedtls_ssl_session", sizeof c->session_);

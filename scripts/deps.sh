@@ -5,7 +5,7 @@
 # `--bench` adds what `make bench` needs.
 BENCH_PACKAGES="nginx libcurl4-openssl-dev curl bc valgrind zlib1g-dev"
 if [ "${1:-}" = "--bench" ]; then shift; EXTRA=$BENCH_PACKAGES; else EXTRA=""; fi
-PACKAGES="$EXTRA build-essential gcc g++ clang libclang-rt-14-dev make libmbedtls-dev libjsmn-dev python3 openssl ca-certificates time valgrind gcovr cmake pkg-config git python3-yaml liblwip-dev iproute2 gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc"
+PACKAGES="$EXTRA build-essential gcc g++ clang libclang-rt-14-dev make libmbedtls-dev libjsmn-dev python3 openssl ca-certificates time valgrind gcovr cmake pkg-config git python3-yaml python3-jinja2 liblwip-dev iproute2 gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc"
 missing=""
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -69,7 +69,7 @@ def save_stats():
 
 def reset_stats():
     STATS.clear()
-    STATS.update(connections=0, requests=0, handshakes=0, resumed=0, logins=0, login_attempts=0,
+    STATS.update(connections=0, requests=0, handshakes=0, resumed=0, tls13=0, tls13_resumed=0, logins=0, login_attempts=0,
                  login_failures=0, locked=0, searches=0, max_requests_per_connection=0)
 
 
@@ -365,6 +365,10 @@ class Handler(BaseHTTPRequestHandler):
                 STATS["handshakes"] += 1
                 if self.request.session_reused:
                     STATS["resumed"] += 1
+                if self.request.version() == "TLSv1.3":
+                    STATS["tls13"] += 1
+                    if self.request.session_reused:
+                        STATS["tls13_resumed"] += 1
         self.timeout = S.idle
         super().setup()
         with LOCK:

@@ -25,7 +25,7 @@ emu_wait() { # NAME... : exports UTM_PORT_NAME for each that came up
     done
 }
 
-emu_stop_all() {
+emu_stop() { # every emulator started so far; EMU_DIR stays for new ones
     for _p in "$EMU_DIR"/*.pid; do
         if [ -f "$_p" ]; then kill "$(cat "$_p")" 2>/dev/null || true; fi
     done
@@ -33,5 +33,10 @@ emu_stop_all() {
     for _p in "$EMU_DIR"/*.pid; do
         if [ -f "$_p" ]; then kill -9 "$(cat "$_p")" 2>/dev/null || true; fi
     done
+    rm -f "$EMU_DIR"/*.pid "$EMU_DIR"/*.port "$EMU_DIR"/*.stats
+}
+
+emu_stop_all() {
+    emu_stop
     rm -rf "$EMU_DIR"
 }

@@ -262,13 +262,14 @@ static void test_wrong_password_and_lock(void)
 
 static void test_keep_alive_and_resumption(void)
 {
-    long long conns, resumed;
+    long long conns, resumed, tls13_resumed;
     char login[64];
     utm_stats_t st;
     int i;
     CHECK_INT(main_client(), UTM_OK);
     CHECK_INT(utm_auth_use_internal_key(&C, "test-internal-key-0123456789"), UTM_OK);
     resumed = stat_of("UTM_PORT_MAIN", "resumed");
+    tls13_resumed = stat_of("UTM_PORT_MAIN", "tls13_resumed");
     conns = stat_of("UTM_PORT_MAIN", "connections"); /* counts its own */
     for (i = 0; i < 10; i++) CHECK_INT(get_account(&C, login, sizeof login), UTM_OK);
     utm_client_stats(&C, &st);
@@ -286,6 +287,36 @@ static void test_keep_alive_and_resumption(void)
     CHECK_INT(st.handshakes_full, 1);
     CHECK_INT(st.handshakes_resumed, 2);
     CHECK_INT(stat_of("UTM_PORT_MAIN", "resumed"), resumed + 2);
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_SSL_PROTO_TLS1_3)
+    /* the emulator offers TLS 1.3: negotiated, and resumed with tickets */
+    CHECK_INT(st.tls_version, 0x0304);
+    CHECK_INT(stat_of("UTM_PORT_MAIN", "tls13_resumed"), tls13_resumed + 2);
+    printf("  TLS 1.3: full handshake and 2 resumptions (mbedTLS %s)\n", MBEDTLS_VERSION_STRING);
+#else
+    CHECK_INT(st.tls_version, 0x0303);
+    (void)tls13_resumed;
+#endif
+}
+
+/* TLS 1.2 where the client also speaks 1.3: a server that stops at 1.2
+ * still gets a full handshake and session-ID/ticket resumption. */
+static void test_tls12_resumption(void)
+{
+    long long resumed;
+    char login[64];
+    utm_stats_t st;
+    CHECK_INT(open_client(&C, &NET, url("https", "localhost", "UTM_PORT_TLS12"), NULL), UTM_OK);
+    utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
+    resumed = stat_of("UTM_PORT_TLS12", "resumed");
+    CHECK_INT(get_account(&C, login, sizeof login), UTM_OK);
+    utm_client_close(&C);
+    CHECK_INT(get_account(&C, login, sizeof login), UTM_OK);
+    utm_client_stats(&C, &st);
+    CHECK_INT(st.tls_version, 0x0303);
+    CHECK_INT(st.handshakes_full, 1);
+    CHECK_INT(st.handshakes_resumed, 1);
+    CHECK_INT(stat_of("UTM_PORT_TLS12", "resumed"), resumed + 1);
+    CHECK_INT(stat_of("UTM_PORT_TLS12", "tls13"), 0);
 }
 
 static void test_server_closes_kept_connection(void)
@@ -793,6 +824,7 @@ int main(void)
     RUN(test_internal_key_and_bearer);
     RUN(test_wrong_password_and_lock);
     RUN(test_keep_alive_and_resumption);
+    RUN(test_tls12_resumption);
     RUN(test_server_closes_kept_connection);
     RUN(test_certificate_refusals);
     RUN(test_old_tls_refused);

@@ -1426,6 +1426,17 @@ static int bad_entropy(void *ctx, unsigned char *buf, size_t len)
     return -1;
 }
 
+/* Sources that "succeed" with output a stuck RNG gives: one byte value, or
+ * a short pattern of STUCK_PERIOD bytes. */
+static size_t STUCK_PERIOD;
+static int stuck_entropy(void *ctx, unsigned char *buf, size_t len)
+{
+    size_t i;
+    (void)ctx;
+    for (i = 0; i < len; i++) buf[i] = (unsigned char)(0xa0 + i % STUCK_PERIOD);
+    return 0;
+}
+
 static void test_small_paths(void)
 {
     utm_config_t cfg;
@@ -1472,6 +1483,12 @@ static void test_small_paths(void)
     CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_ENTROPY);
     CHECK(strstr(utm_last_error(&C), "entropy") != NULL);
     utm_client_free(&C);
+    port.entropy_fn = stuck_entropy;
+    for (STUCK_PERIOD = 1; STUCK_PERIOD <= 8; STUCK_PERIOD++) {
+        CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_ENTROPY);
+        CHECK(strstr(utm_last_error(&C), "repeats") != NULL);
+        utm_client_free(&C);
+    }
     /* CA from a buffer: PEM (its NUL counted), and garbage. A P-256 CA made
      * for this test: the lean on-chip configuration has no SHA-1, which the
      * first certificates of the system bundle need. */
