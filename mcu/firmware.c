@@ -17,8 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if MBEDTLS_VERSION_NUMBER >= 0x04000000
+#include <psa/crypto.h>
+#endif
 
-typedef struct { int tx, rx, rng; unsigned n; char dir[128]; } link_t;
+typedef struct { int tx, rx; unsigned n; char dir[128]; } link_t;
 
 static int path_open(const char *dir, const char *name, unsigned n, int mode)
 {
@@ -65,15 +68,33 @@ static int link_recv(void *ctx, unsigned char *buf, size_t len, uint32_t timeout
 static uint32_t link_now_ms(void *ctx) { (void)ctx; return sh_clock_cs() * 10u; }
 static int64_t link_time(void *ctx) { (void)ctx; return (int64_t)sh_time(); }
 
-static int link_entropy(void *ctx, unsigned char *buf, size_t len)
+/* The stand-in for a hardware RNG, one for the whole device: the port's
+ * entropy function and, on mbedTLS 4.x, PSA's too (the implementation is
+ * built with -DUTMSTACK_PSA_ENTROPY_FN=fw_entropy). */
+int fw_entropy(void *ctx, unsigned char *buf, size_t len);
+int fw_entropy(void *ctx, unsigned char *buf, size_t len)
 {
-    link_t *l = (link_t *)ctx;
-    if (l->rng < 0) l->rng = sh_open("/dev/urandom", 1);
-    return l->rng >= 0 && sh_read(l->rng, buf, len) == (long)len ? 0 : -1;
+    static int rng = -1;
+    (void)ctx;
+    if (rng < 0) rng = sh_open("/dev/urandom", 1);
+    return rng >= 0 && sh_read(rng, buf, len) == (long)len ? 0 : -1;
 }
 
 static const utm_port_t link_port = { link_connect, link_send, link_recv, link_close,
-                                      link_now_ms, link_entropy, link_time };
+                                      link_now_ms, fw_entropy, link_time };
+
+#if defined(MBEDTLS_PLATFORM_TIME_ALT) || defined(MBEDTLS_PLATFORM_MS_TIME_ALT)
+/* mbedTLS 4.x lean: the calendar (certificate dates) and the millisecond
+ * clock (TLS 1.3 ticket ages) from the port's clocks */
+#include "mbedtls/platform_time.h"
+static mbedtls_time_t fw_time(mbedtls_time_t *t)
+{
+    mbedtls_time_t now = (mbedtls_time_t)link_time(NULL);
+    if (t) *t = now;
+    return now;
+}
+mbedtls_ms_time_t mbedtls_ms_time(void) { return (mbedtls_ms_time_t)link_now_ms(NULL); }
+#endif
 
 /* ---- measuring: the stack is painted, mbedTLS's heap counted ---- */
 extern uint32_t __stack_bottom[];
@@ -139,7 +160,7 @@ int main(void)
     static char cmd[512], ca[8192];
     static link_t net;
     static const char *const newest_first[] = { "@timestamp,desc" };
-    char *arg[5] = { 0 };
+    char *arg[6] = { 0 };
     utm_config_t cfg;
     utm_search_t s;
     utm_search_result_t r;
@@ -156,15 +177,18 @@ int main(void)
 #if defined(MBEDTLS_PLATFORM_MEMORY)
     mbedtls_platform_set_calloc_free(counting_calloc, counting_free);
 #endif
+#if defined(MBEDTLS_PLATFORM_TIME_ALT)
+    mbedtls_platform_set_time(fw_time);
+#endif
     a[0] = (uintptr_t)cmd; a[1] = sizeof cmd - 1;
     if (sh_call(0x15 /* SYS_GET_CMDLINE */, a) != 0) return 2;
     strtok(cmd, " "); /* the program's name */
-    for (i = 0, arg[0] = strtok(NULL, " "); i < 4 && arg[i]; i++) arg[i + 1] = strtok(NULL, " ");
-    if (!arg[4]) { printf("usage: -append 'URL CA-FILE FIFO-DIR USER PASSWORD'\n"); return 2; }
+    for (i = 0, arg[0] = strtok(NULL, " "); i < 5 && arg[i]; i++) arg[i + 1] = strtok(NULL, " ");
+    if (!arg[4]) { printf("usage: -append 'URL CA-FILE FIFO-DIR USER PASSWORD [expired]'\n"); return 2; }
     if ((fd = sh_open(arg[1], 1)) < 0) { printf("cannot open %s\n", arg[1]); return 2; }
     n = sh_read(fd, ca, sizeof ca - 1);
     sh_close(fd);
-    net.tx = net.rx = net.rng = -1;
+    net.tx = net.rx = -1;
     strncpy(net.dir, arg[2], sizeof net.dir - 1);
 
     memset(&cfg, 0, sizeof cfg);
@@ -174,6 +198,17 @@ int main(void)
     cfg.port = &link_port;
     cfg.port_ctx = &net;
     rc = utm_client_init(&client, &cfg);
+    if (arg[5] && strcmp(arg[5], "expired") == 0) {
+        /* the server's certificate expired: refused, where the build checks dates */
+        memset(&q, 0, sizeof q);
+        q.path = "/api/ping";
+        q.flags = UTM_REQ_NO_AUTH;
+        if (!rc) rc = utm_request(&client, &q, &resp);
+        printf("expired certificate: %s (%s)\n", utm_strerror(rc), utm_last_error(&client));
+        utm_client_free(&client);
+        printf("firmware: %d passed, %d failed\n", rc == UTM_ERR_TLS_VERIFY, rc != UTM_ERR_TLS_VERIFY);
+        return rc == UTM_ERR_TLS_VERIFY ? 0 : 1;
+    }
 #if defined(FW_INTERNAL_KEY) /* a device with the Utm-Internal-Key: no login is linked */
     if (!rc) rc = utm_auth_use_internal_key(&client, arg[4]);
     printf("internal key: %s\n", utm_strerror(rc));
@@ -212,13 +247,16 @@ int main(void)
     utm_client_close(&client);
     rc = utm_request(&client, &q, &resp);
     utm_client_stats(&client, &st);
-    printf("again on a new connection: %s, HTTP %d; %u connections, %u full handshakes, %u resumed\n",
+    printf("again on a new connection: %s, HTTP %d; %u connections, %u full handshakes, %u resumed, TLS 1.%d\n",
            utm_strerror(rc), resp.status, (unsigned)st.connects, (unsigned)st.handshakes_full,
-           (unsigned)st.handshakes_resumed);
+           (unsigned)st.handshakes_resumed, st.tls_version - 0x0301);
     failed += rc != UTM_OK || resp.status != 200 || st.connects != 2 || st.handshakes_resumed != 1;
 
     utm_client_free(&client);
     link_close(&net);
+#if MBEDTLS_VERSION_NUMBER >= 0x04000000
+    mbedtls_psa_crypto_free(); /* PSA's process-wide state, before the heap check */
+#endif
     printf("utm_client_t: %u bytes (static)\n", (unsigned)sizeof client);
     {
         extern uint32_t __stack_top[];

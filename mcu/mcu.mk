@@ -6,6 +6,20 @@ MCU      := $(B)/mcu
 MBEDTLS_SRC_DIR ?= third_party
 MCU_LEAN := -Iconfig -DMBEDTLS_CONFIG_FILE='"mbedtls_lean_config.h"'
 MCU_INC  := -I. -Iports -Imcu -isystem $(MCU)/inc -isystem $(MCU)/mbedtls-include $(MCU_LEAN)
+# mbedTLS 4.0 + TF-PSA-Crypto 1.0 from ../shared/third_party (scripts/mbedtls_build.sh
+# unpacks it), with the lean configuration pair; where its sources cannot be
+# had, its firmware is not built and run_qemu.sh / size.py say so.
+MCU4_SRC  := $(MCU)/mbedtls4-src
+MCU4_INC  := -I. -Iports -Imcu -isystem $(MCU)/inc -isystem $(MCU4_SRC)/include -isystem $(MCU4_SRC)/tf-psa-crypto/include \
+             -isystem $(MCU4_SRC)/tf-psa-crypto/drivers/builtin/include -Iconfig \
+             -DMBEDTLS_CONFIG_FILE='"mbedtls4_lean_config.h"' -DTF_PSA_CRYPTO_CONFIG_FILE='"tfpsa_lean_config.h"' \
+             -DUTMSTACK_PSA_ENTROPY_FN=fw_entropy
+MCU4_OK   := $(shell sh scripts/mbedtls_build.sh --source 4.0.0 >/dev/null 2>&1 && echo yes)
+# and mbedTLS 3.6 LTS (the 3.6.6 tag) with the same lean header as 2.28
+MCU36_SRC := $(MCU)/mbedtls36-src
+MCU36_OK  := $(shell sh scripts/mbedtls_build.sh --source 3.6.6 >/dev/null 2>&1 && echo yes)
+MCU_INC_m4-v4  = $(MCU4_INC)
+MCU_INC_m4-v36 = -I. -Iports -Imcu -isystem $(MCU)/inc -isystem $(MCU36_SRC)/include $(MCU_LEAN)
 MCU_OPT  := -Os -ffunction-sections -fdata-sections
 
 # jsmn and Debian's mbedTLS source tree (fetched once by scripts/debian_source.sh)
@@ -15,6 +29,10 @@ $(MCU)/mbedtls-include/mbedtls/ssl.h:
 	@mkdir -p $(MCU) && src=$$(sh scripts/debian_source.sh mbedtls $(MBEDTLS_SRC_DIR)) && \
 	    rm -rf $(MCU)/mbedtls-src && ln -s $$src $(MCU)/mbedtls-src && ln -sfn $$src/include $(MCU)/mbedtls-include
 MCU_DEPS := $(MCU)/inc/jsmn.h $(MCU)/mbedtls-include/mbedtls/ssl.h
+$(MCU4_SRC)/CMakeLists.txt:
+	@mkdir -p $(MCU) && src=$$(sh scripts/mbedtls_build.sh --source 4.0.0) && ln -sfn $$src $(MCU4_SRC)
+$(MCU36_SRC)/CMakeLists.txt:
+	@mkdir -p $(MCU) && src=$$(sh scripts/mbedtls_build.sh --source 3.6.6) && ln -sfn $$src $(MCU36_SRC)
 
 # Targets: compiler and CPU flags, link flags, startup. Cortex-M on qemu's
 # MPS2 with our startup and newlib-nano; RISC-V rv32imac on qemu's virt with
@@ -42,6 +60,11 @@ $(eval $(call mbedtls,m4,m4,))
 $(eval $(call mbedtls,m0,m0,))
 $(eval $(call mbedtls,rv32,rv32,))
 $(eval $(call mbedtls,m4-in4k,m4,-DMBEDTLS_SSL_IN_CONTENT_LEN=4096))
+$(MCU)/libmbedtls-m4-v4.a: config/mbedtls4_lean_config.h config/tfpsa_lean_config.h mcu/build_mbedtls4.sh \
+    | $(MCU)/inc/jsmn.h $(MCU4_SRC)/CMakeLists.txt
+	sh mcu/build_mbedtls4.sh $(MCU4_SRC)/ $@ $(MCU_CC_m4) $(MCU_OPT)
+$(MCU)/libmbedtls-m4-v36.a: config/mbedtls_lean_config.h | $(MCU)/inc/jsmn.h $(MCU36_SRC)/CMakeLists.txt
+	sh mcu/build_mbedtls.sh $(MCU36_SRC) $@ $(MCU_CC_m4) $(MCU_OPT) $(MCU_LEAN)
 
 # the offline unit tests, with the host's tiny limits: $(call unit,TARGET) -> $(MCU)/unit-TARGET.elf
 define unit
@@ -55,12 +78,13 @@ $(eval $(call unit,rv32))
 
 # the footprint firmware (mcu/firmware.c), one object per part and a map to
 # split them: $(call firmware,DIR,TARGET,mbedTLS NAME,EXTRA FLAGS[,LINK FLAGS])
+# (the mbedTLS named m4-v4 is 4.0, m4-v36 3.6, each with its include path)
 define firmware
 $(MCU)/$(1)/firmware.elf: mcu/firmware.c mcu/utmstack_impl.c $(MCU_START_$(2)) mcu/semihost.h mcu/mps2.ld \
     mcu/mcu.mk $(HDRS) $(MCU)/libmbedtls-$(3).a
 	@mkdir -p $(MCU)/$(1)
 	@echo "  firmware $(1)"; for f in mcu/firmware.c mcu/utmstack_impl.c $(MCU_START_$(2)); do \
-	    $(MCU_CC_$(2)) $(MCU_OPT) -g -fstack-usage $(WARN) $(MCU_INC) $(4) -c $$$$f \
+	    $(MCU_CC_$(2)) $(MCU_OPT) -g -fstack-usage $(WARN) $(or $(MCU_INC_$(3)),$(MCU_INC)) $(4) -c $$$$f \
 	    -o $(MCU)/$(1)/$$$$(basename $$$$f .c).o || exit 1; done
 	@$(MCU_CC_$(2)) $(MCU_LD_$(2)) $(5) -Wl,-Map=$(MCU)/$(1)/firmware.map \
 	    $(patsubst mcu/%.c,$(MCU)/$(1)/%.o,mcu/firmware.c mcu/utmstack_impl.c $(MCU_START_$(2))) \
@@ -72,11 +96,14 @@ $(eval $(call firmware,m4-notext,m4,m4,-DUTMSTACK_NO_TEXT))
 $(eval $(call firmware,m0-notext,m0,m0,-DUTMSTACK_NO_TEXT))
 $(eval $(call firmware,m4-key,m4,m4,-DFW_INTERNAL_KEY))
 $(eval $(call firmware,rv32,rv32,rv32,))
+$(eval $(call firmware,m4-v4,m4,m4-v4,))
+$(eval $(call firmware,m4-v36,m4,m4-v36,))
 # 4 KiB records, in a part with 64 KiB of RAM: static data, a 6 KiB stack, the rest heap
 $(eval $(call firmware,m4-in4k,m4,m4-in4k,-DMBEDTLS_SSL_IN_CONTENT_LEN=4096,\
     -Wl$(comma)--defsym=RAM_SIZE=65536 -Wl$(comma)--defsym=STACK_SIZE=6144))
 
-MCU_SIZES := m4 m0 m4-notext m0-notext m4-key rv32
+MCU_V     := $(if $(MCU36_OK),m4-v36) $(if $(MCU4_OK),m4-v4)
+MCU_SIZES := m4 m0 m4-notext m0-notext m4-key rv32 $(MCU_V)
 size: deps
 	@$(MAKE) --no-print-directory $(MCU_SIZES:%=$(MCU)/%/firmware.elf)
 	@$(PYTHON) mcu/size.py --check README.md stack=$(MCU)/m4/utmstack_impl.su $(MCU_MAPS)
@@ -84,10 +111,11 @@ size: deps
 MCU_MAPS = "Cortex-M4=$(MCU)/m4/firmware.map" "Cortex-M0+=$(MCU)/m0/firmware.map" \
 	    "Cortex-M4, NO_TEXT=$(MCU)/m4-notext/firmware.map" "Cortex-M0+, NO_TEXT=$(MCU)/m0-notext/firmware.map" \
 	    "Cortex-M4, internal key=$(MCU)/m4-key/firmware.map" \
-	    "RISC-V rv32imac=$(MCU)/rv32/firmware.map"
+	    "RISC-V rv32imac=$(MCU)/rv32/firmware.map" \
+	    "Cortex-M4, mbedTLS 3.6=$(MCU)/m4-v36/firmware.map" "Cortex-M4, mbedTLS 4.0=$(MCU)/m4-v4/firmware.map"
 
 QEMU_ELFS = $(MCU)/unit-m4.elf $(MCU)/unit-rv32.elf \
-	    $(patsubst %,$(MCU)/%/firmware.elf,m4 m4-notext m4-in4k m4-key rv32)
+	    $(patsubst %,$(MCU)/%/firmware.elf,m4 m4-notext m4-in4k m4-key rv32 $(MCU_V))
 test-qemu: deps
 	@$(MAKE) --no-print-directory $(QEMU_ELFS)
 	@sh mcu/run_qemu.sh $(MCU)

@@ -25,7 +25,8 @@ trap 'kill "$BRIDGE" 2>/dev/null; emu_stop_all; rm -f "$OUT"' EXIT
 sh tests/mkcerts.sh "$EMU_DIR/pki" >/dev/null 2>&1
 emu_start EC --cert "$EMU_DIR/pki/server.pem" --key "$EMU_DIR/pki/server.key" --internal-key fw-internal-key-0123456789
 emu_start RSA --cert "$EMU_DIR/pki/rsa.pem" --key "$EMU_DIR/pki/rsa.key"
-firmware() { # ELF SERVER WHAT [QEMU COMMAND] [PASSWORD]
+emu_start EXPIRED --cert "$EMU_DIR/pki/expired.pem" --key "$EMU_DIR/pki/expired.key"
+firmware() { # ELF SERVER WHAT [QEMU COMMAND] [PASSWORD] [MODE]
     if ! emu_wait "$2"; then echo "firmware: the emulator did not start"; failed=$((failed + 1)); return; fi
     eval "_port=\$UTM_PORT_$2"
     _ca=$EMU_DIR/pki/ca.pem
@@ -36,7 +37,7 @@ firmware() { # ELF SERVER WHAT [QEMU COMMAND] [PASSWORD]
     _i=0
     while [ ! -p "$EMU_DIR/link/rx1" ] && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
     timeout 300 ${4:-$QEMU mps2-an386} -kernel "$1" \
-        -append "https://localhost:$_port $_ca $EMU_DIR/link admin ${5:-s3cret-Passw0rd}" >"$OUT" 2>&1
+        -append "https://localhost:$_port $_ca $EMU_DIR/link admin ${5:-s3cret-Passw0rd} ${6:-}" >"$OUT" 2>&1
     kill $BRIDGE 2>/dev/null; wait $BRIDGE 2>/dev/null
     sleep 0.1
     grep -av '^firmware: ' "$OUT"
@@ -50,5 +51,20 @@ firmware "$DIR/m4-in4k/firmware.elf" EC "$M4, ECDSA P-256 certificate, 4 KiB rec
 firmware "$DIR/m4-key/firmware.elf" EC "$M4, ECDSA P-256 certificate, internal key (no login linked)" "" \
     fw-internal-key-0123456789
 firmware "$DIR/rv32/firmware.elf" EC "RISC-V rv32imac, qemu virt, TLS to the emulator, ECDSA P-256 certificate" "$RV"
+# upstream mbedTLS 3.6 LTS with the same lean header (TLS 1.2)
+if [ -f "$DIR/m4-v36/firmware.elf" ]; then
+    firmware "$DIR/m4-v36/firmware.elf" EC "$M4, ECDSA P-256 certificate, mbedTLS 3.6"
+else
+    echo "firmware (mbedTLS 3.6): NOT RUN: no mbedTLS 3.6.6 sources (../shared/third_party/mbedtls-3.6.6.tar.gz), not counted"
+fi
+# mbedTLS 4.0 (TF-PSA-Crypto 1.0, the lean pair of configurations, PSA's
+# entropy from the port): TLS 1.3 to the emulator, resumed with a ticket
+if [ -f "$DIR/m4-v4/firmware.elf" ]; then
+    firmware "$DIR/m4-v4/firmware.elf" EC "$M4, ECDSA P-256 certificate, mbedTLS 4.0"
+    firmware "$DIR/m4-v4/firmware.elf" RSA "$M4, RSA-2048 certificate, mbedTLS 4.0"
+    firmware "$DIR/m4-v4/firmware.elf" EXPIRED "$M4, expired certificate refused (dates checked), mbedTLS 4.0" "" "" expired
+else
+    echo "firmware (mbedTLS 4.0): NOT RUN: no mbedTLS 4.0.0 sources (../shared/third_party/mbedtls-4.0.0.tar.gz), not counted"
+fi
 echo "qemu: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

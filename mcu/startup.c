@@ -1,11 +1,12 @@
 /* A bare Cortex-M start: vector table, .data copied from flash, .bss zeroed,
  * main(), and the newlib-nano system calls over semihosting (the console,
- * the heap, exit). Linked by mcu/mps2.ld; runs on qemu's MPS2 boards and is the
+ * the heap, exit, the wall clock). Linked by mcu/mps2.ld; runs on qemu's MPS2 boards and is the
  * startup of the footprint firmware.                                        */
 #include "semihost.h"
 #include <errno.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 extern uint32_t __data_load[], __data_start[], __data_end[], __bss_start[], __bss_end[];
 extern uint32_t __heap_start[], __heap_end[], __stack_top[];
@@ -71,4 +72,13 @@ void *_sbrk(int incr)
     if (incr > (char *)__heap_end - brk) { errno = ENOMEM; return (void *)-1; }
     brk += incr;
     return old;
+}
+/* time(): mbedTLS 4.x's default clock before the firmware sets its own */
+int _gettimeofday(struct timeval *tv, void *tz);
+int _gettimeofday(struct timeval *tv, void *tz)
+{
+    (void)tz;
+    tv->tv_sec = (time_t)sh_time();
+    tv->tv_usec = 0;
+    return 0;
 }

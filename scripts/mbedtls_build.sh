@@ -8,9 +8,11 @@
 # (checked against SHA256SUMS beside it), else a git clone of the tag
 # vVERSION with its submodules (TF-PSA-Crypto, framework) where the network
 # allows it. Exit 0 built, 2 no sources to be had (say so, run nothing),
-# 1 the build failed.
+# 1 the build failed. With --source: only unpack, and print the source tree.
 set -u
-V=${1:?usage: scripts/mbedtls_build.sh VERSION}
+SOURCE_ONLY=
+if [ "${1:-}" = --source ]; then SOURCE_ONLY=1; shift; fi
+V=${1:?usage: scripts/mbedtls_build.sh [--source] VERSION}
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
 TP=$ROOT/third_party
@@ -19,7 +21,7 @@ BLD=$TP/build/mbedtls-$V
 INST=$TP/inst/mbedtls-$V
 SHARED=${UTM_THIRD_PARTY:-$ROOT/../shared/third_party}
 
-if [ -f "$INST/.done" ]; then echo "$INST"; exit 0; fi
+if [ -z "$SOURCE_ONLY" ] && [ -f "$INST/.done" ]; then echo "$INST"; exit 0; fi
 
 if [ ! -f "$SRC/CMakeLists.txt" ]; then
     mkdir -p "$TP/src"
@@ -39,6 +41,8 @@ if [ ! -f "$SRC/CMakeLists.txt" ]; then
         exit 2
     fi
 fi
+
+if [ -n "$SOURCE_ONLY" ]; then echo "$SRC"; exit 0; fi
 
 # 4.x generates sources with Python and jinja2 (Debian: python3-jinja2)
 rm -rf "$BLD" && mkdir -p "$TP/build"
