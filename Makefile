@@ -111,6 +111,10 @@ bench: deps
 	    $(CC) -O2 -g -std=c99 -Wall -Wextra -I$$prefix/include bench/curl_bench.c -o $(B)/curl_bench_mbedtls \
 	    $$prefix/lib/libcurl.a -lmbedtls -lmbedx509 -lmbedcrypto -lz \
 	    || echo "bench: libcurl over mbedTLS did not build; running without it"
+	@inst=$$(sh scripts/mbedtls_build.sh 4.0.0) && \
+	    $(CC) $(CFLAGS) $(WARN) -I. -Iports -I$$inst/include bench/utmstack_bench.c -o $(B)/utmstack_bench_mbedtls4 \
+	    $$inst/lib/libmbedtls.a $$inst/lib/libmbedx509.a $$inst/lib/libmbedcrypto.a \
+	    || echo "bench: no mbedTLS 4.0 build; its section is not run"
 	python3 bench/run.py $(BENCH_ARGS)
 
 coverage: deps

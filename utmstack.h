@@ -9,8 +9,9 @@
  *       #include "utmstack.h"
  *       #include "utmstack_posix.h"     (or your own port: see PORT)
  *
- *   Everywhere else just #include "utmstack.h". Link mbedTLS (libmbedtls,
- *   libmbedx509, libmbedcrypto); jsmn.h must be on the include path.
+ *   Everywhere else just #include "utmstack.h". Link mbedTLS 2.28, 3.6 or
+ *   4.x (libmbedtls, libmbedx509, libmbedcrypto; on 4.x TF-PSA-Crypto's
+ *   libtfpsacrypto); jsmn.h must be on the include path.
  *
  *   Then: zero a utm_config_t, set url, port (utm_posix_port()) and
  *   port_ctx; utm_client_init(); choose credentials (utm_auth_use_*); call
@@ -71,6 +72,13 @@
  *                               (for an MCU with an AES accelerator)
  *   UTMSTACK_DEFAULT_CA_FILE    impl   "/etc/ssl/certs/ca-certificates.crt"
  *                               on Linux with MBEDTLS_FS_IO, else none
+ *   UTMSTACK_PSA_ENTROPY_FN     impl   none. mbedTLS 4.x built with
+ *                               MBEDTLS_PSA_DRIVER_GET_ENTROPY: the name of a
+ *                               function with entropy_fn's signature (C
+ *                               linkage, full entropy, lives as long as the
+ *                               process); the implementation then defines
+ *                               mbedtls_platform_get_entropy() from it
+ *   UTMSTACK_PSA_ENTROPY_CTX    impl   NULL: its first argument
  *   UTMSTACK_STATIC             every public function static (unused ones
  *                               marked so, no warnings)
  *   UTMSTACK_API                decorator of public functions (extern)
@@ -88,7 +96,9 @@
  *   18.0 KiB with UTMSTACK_NO_TEXT. README.md has the tables.
  *
  * THREADS: one utm_client_t per task. Two clients in two tasks need no lock;
- * the library has no global mutable state.
+ * the library has no global mutable state. On mbedTLS 4.x (and 3.6 with
+ * PSA) the crypto's generator and key store are process-wide: build it with
+ * MBEDTLS_THREADING_C when clients live in several tasks.
  *
  * SECURITY: verification is on by default; `insecure` turns it off and logs
  * a warning on every connect. Passwords, tokens and keys are copied into the

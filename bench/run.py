@@ -51,6 +51,11 @@ class Bench:
         conf = open(os.path.join(HERE, "nginx.conf.in")).read()
         for k, v in (("@DIR@", d), ("@PORT@", str(self.port)), ("@TOKEN@", self.token), ("@KEY@", KEY)):
             conf = conf.replace(k, v)
+        # the same server again on the next port, TLS 1.2 only (4.0 against 1.2)
+        block = conf[conf.index("    server {"):conf.rindex("}")]
+        self.port12 = self.port + 1
+        conf = conf[:conf.rindex("}")] + block.replace("127.0.0.1:%d " % self.port, "127.0.0.1:%d " % self.port12).replace(
+            "ssl_protocols TLSv1.2 TLSv1.3;", "ssl_protocols TLSv1.2;") + "}\n"
         with open(os.path.join(d, "nginx.conf"), "w") as f:
             f.write(conf)
         for k in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
@@ -67,6 +72,9 @@ class Bench:
         if os.path.exists(mb):
             self.clients["libcurl+mbedtls"] = [mb]
         self.clients["curl command"] = ["sh", os.path.join(HERE, "curl_cmd_bench.sh")]
+        # ours built on mbedTLS 4.0 (make bench builds it where the sources are)
+        v4 = os.path.join(ROOT, "build", "utmstack_bench_mbedtls4")
+        self.ours4 = {"utmstack on mbedTLS 4.0": [v4]} if os.path.exists(v4) else {}
 
     def stop(self):
         if self.nginx_pid:
@@ -129,7 +137,8 @@ class Bench:
     def instructions(self, client, args):
         """(total Ir, Ir inside the TLS library's API calls) of one run under callgrind."""
         out = os.path.join(self.dir, "cg.out")
-        cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + self.clients[client] + args
+        prog = self.clients[client] if client in self.clients else self.ours4[client]
+        cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + prog + args
         subprocess.run(cmd, check=True, capture_output=True)
         ann = sh(["callgrind_annotate", "--threshold=100", "--inclusive=yes", out])
         total = int(re.search(r"([\d,]+) \(100\.0%\)\s+PROGRAM TOTALS", ann).group(1).replace(",", ""))
@@ -140,9 +149,14 @@ class Bench:
                 tls += int(m.group(1).replace(",", ""))
         return total, tls
 
-    def per_request(self, client, mode, size, extra=(), n1=4, n2=24):
-        t1, s1 = self.instructions(client, self.args(mode, n1, size, extra))
-        t2, s2 = self.instructions(client, self.args(mode, n2, size, extra))
+    def per_request(self, client, mode, size, extra=(), n1=4, n2=24, port=None):
+        def at(n):
+            args = self.args(mode, n, size, extra)
+            if port:
+                args[args.index("--port") + 1] = str(port)
+            return self.instructions(client, args)
+        t1, s1 = at(n1)
+        t2, s2 = at(n2)
         return (t2 - t1) / (n2 - n1), (s2 - s1) / (n2 - n1)
 
     def peak_heap(self, client, args):
@@ -270,6 +284,30 @@ def main():
             hs[c] = tot - ir[(c, 25)][0]
         for c in hs:
             say("| %s | %.0f | %s |" % (c, hs[c], "" if c == "utmstack" else "%.2f" % (hs["utmstack"] / hs[c])))
+        # ours on mbedTLS 4.0 against ours on 2.28, and 4.0's TLS 1.3 against its TLS 1.2
+        say()
+        say("## utmstack.h on mbedTLS 4.0 (callgrind)")
+        say()
+        if not b.ours4:
+            say("NOT RUN: no build/utmstack_bench_mbedtls4 (no mbedTLS 4.0.0 sources).")
+        else:
+            say("The same client built on upstream mbedTLS 4.0.0 (TF-PSA-Crypto 1.0.0, default configuration) "
+                "and on Debian's 2.28 (TLS 1.2 only). nginx offers TLS 1.3 on one port and only 1.2 on another. "
+                "Per request as above; a handshake is the connection's cost minus a keep-alive request.")
+            say()
+            say("| instructions | ours on 2.28, TLS 1.2 | ours on 4.0, TLS 1.3 | 4.0 / 2.28 | ours on 4.0, TLS 1.2 | "
+                "4.0: TLS 1.3 / 1.2 |")
+            say("|---|---|---|---|---|---|")
+            v4 = "utmstack on mbedTLS 4.0"
+            cols = [("utmstack", None), (v4, None), (v4, b.port12)]
+            keep = [b.per_request(c, "apikey", 25, port=p)[0] for c, p in cols]
+            rows = [("per kept-alive search, 25 docs", keep)]
+            for name, extra in (("per resumed reconnect", ("--no-reuse",)),
+                                ("per full handshake", ("--no-reuse", "--no-resume"))):
+                rows.append((name, [b.per_request(c, "apikey", 25, extra, 2, 6, port=p)[0] - k
+                                    for (c, p), k in zip(cols, keep)]))
+            for name, (a28, a40, a4012) in rows:
+                say("| %s | %.0f | %.0f | %.2f | %.0f | %.2f |" % (name, a28, a40, a40 / a28, a4012, a40 / a4012))
         # memory
         say()
         say("## Memory")

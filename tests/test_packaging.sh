@@ -35,6 +35,13 @@ check "cmake --install, then find_package(utmstack 0.1)" sh -c \
     "cmake -S . -B $T/self -DCMAKE_INSTALL_PREFIX=$T/cm && cmake --build $T/self && cmake --install $T/self && cmake -S tests/cmake -B $T/pkg2 -DUTM_HOW=package -DUTMSTACK_SOURCE=$ROOT -DCMAKE_PREFIX_PATH=$T/cm && cmake --build $T/pkg2"
 check "find_package(utmstack 1.0) is refused by 0.x" sh -c \
     "! cmake -S tests/cmake -B $T/pkg3 -DUTM_HOW=package -DUTMSTACK_SOURCE=$ROOT -DCMAKE_PREFIX_PATH=$T/cm -Dutmstack_DIR=$T/cm/lib/cmake/utmstack -DUTM_WANT=1.0 2>/dev/null || false"
+# mbedTLS 4.x's CMake package names its crypto MbedTLS::tfpsacrypto
+if inst=$(sh scripts/mbedtls_build.sh 4.0.0 2>/dev/null); then
+    check "cmake: add_subdirectory on mbedTLS 4.0's CMake package (MbedTLS::tfpsacrypto)" sh -c \
+        "cmake -S tests/cmake -B $T/sub4 -DUTM_HOW=subdir -DUTMSTACK_SOURCE=$ROOT -DMbedTLS_DIR=$inst/lib/cmake/MbedTLS && cmake --build $T/sub4 && $T/sub4/quickstart 2>&1 | grep -q error:"
+else
+    echo "cmake on mbedTLS 4.0: NOT RUN: no mbedTLS 4.0.0 sources (not counted)"
+fi
 
 # metadata: syntax, the files it names, one version everywhere
 check "ESP-IDF, Zephyr, PlatformIO metadata and versions" /usr/bin/python3 tests/test_packaging.py
