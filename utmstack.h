@@ -365,7 +365,7 @@ typedef struct utm_client {
     char prefix_[UTMSTACK_PREFIX_MAX + 1];
     uint16_t tcp_port_;
     unsigned char tls_, ipv6_host_, connected_, full_hs_;
-    unsigned char pin_failed_, have_session_, tls_ready_, rx_any_, ready_;
+    unsigned char pin_failed_, have_session_, tls_ready_, rx_any_, ready_, eof_unsigned_;
     /* credentials */
     int auth_mode_;
     int remember_me_;
@@ -1885,6 +1885,9 @@ static int utm__recv_some(utm_client_t *c, unsigned char *p, size_t n)
         }
         r = mbedtls_ssl_read(&c->ssl_, p, n);
         if (r > 0) return r;
+        /* the end: signed by the server (close_notify), or just the TCP
+         * connection's, which anyone on the path can forge */
+        c->eof_unsigned_ = r != MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY;
         if (r == 0 || r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || r == MBEDTLS_ERR_SSL_CONN_EOF) return 0;
 #ifdef MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET
         if (r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) { /* TLS 1.3: keep it, read on */
@@ -2371,6 +2374,11 @@ static int utm__read_to_close(utm_client_t *c, utm__req_t *q, utm__sink_fn sink,
             int r = utm__recv_some(c, c->buf_, sizeof c->buf_);
             c->rpos_ = c->rlen_ = 0;
             if (r < 0) return r;
+            if (r == 0 && c->tls_ && c->eof_unsigned_) {
+                /* RFC 8446 6.1, as curl does: without close_notify the body may be cut */
+                utm__seterr(c, "TLS: the connection ended without close_notify: the body may be truncated", NULL);
+                return UTM_ERR_CLOSED;
+            }
             if (r == 0) return UTM_OK;
             c->rlen_ = (size_t)r;
         }
@@ -2650,6 +2658,14 @@ static int utm__auth_exchange(utm_client_t *c, utm__req_t *q, size_t *len, int r
     q->resp = &resp;
     rc = utm__exchange(c, q);
     *len = k.len;
+    /* the answer (id_token, the Authorization header) passed through the I/O
+     * buffer: keep only bytes not yet read, wipe the rest */
+    if (c->rpos_ > 0) {
+        memmove(c->buf_, c->buf_ + c->rpos_, c->rlen_ - c->rpos_);
+        c->rlen_ -= c->rpos_;
+        c->rpos_ = 0;
+    }
+    utm__wipe(c->buf_ + c->rlen_, sizeof c->buf_ - c->rlen_);
     if (rc == UTM_ERR_HTTP_BODY_TOO_LARGE) utm__seterr(c, "login answer larger than UTMSTACK_DOC_SIZE", NULL);
     if (rc == UTM_OK && resp.status != 200) {
         rc = resp.status == 401 ? refused : utm_status_error(resp.status);

@@ -477,6 +477,13 @@ class Handler(BaseHTTPRequestHandler):
         elif name == "tls-close-notify":  # half the body, then close_notify
             self.send_raw(head + body[: len(body) // 2])
             self.request.unwrap()
+        elif name == "close-delimited":  # no length: the body ends with the connection (close_notify first)
+            self.send_raw(("HTTP/1.1 %d OK\r\nContent-Type: %s\r\nConnection: close\r\n\r\n" % (status, ctype)).encode() + body)
+            if S.tls:
+                self.request.unwrap()
+        elif name == "close-delimited-no-notify":  # the same, the TCP connection ends without close_notify
+            self.send_raw(("HTTP/1.1 %d OK\r\nContent-Type: %s\r\nConnection: close\r\n\r\n" % (status, ctype)).encode() + body)
+            self.request.shutdown(socket.SHUT_RDWR)
         elif name == "close-after":
             self.close_connection = False
             return False

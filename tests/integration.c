@@ -750,6 +750,10 @@ static void test_faults(void)
         { "{\"fault\":\"overflow-chunk\",\"path\":\"/api/account\"}", UTM_ERR_HTTP_CHUNK },
         { "{\"fault\":\"tls-alert\",\"path\":\"/api/account\"}", UTM_ERR_TLS },
         { "{\"fault\":\"tls-close-notify\",\"path\":\"/api/account\"}", UTM_ERR_CLOSED },
+        /* a body that ends with the connection is whole only after a close_notify
+         * (a man in the middle can end the TCP connection anywhere) */
+        { "{\"fault\":\"close-delimited\",\"path\":\"/api/account\"}", UTM_OK },
+        { "{\"fault\":\"close-delimited-no-notify\",\"path\":\"/api/account\"}", UTM_ERR_CLOSED },
         { "{\"fault\":\"stall-before\",\"path\":\"/api/account\",\"seconds\":3}", UTM_ERR_TIMEOUT },
         { "{\"fault\":\"stall-body\",\"path\":\"/api/account\",\"seconds\":3}", UTM_ERR_TIMEOUT },
     };

@@ -1100,6 +1100,33 @@ static void test_login_body_escaping(void)
     CHECK_INT(utm_auth_use_bearer(&C, "a b"), UTM_ERR_HEADER_VALUE);
 }
 
+/* Does the client hold these bytes anywhere? */
+static int client_holds(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)&C;
+    size_t n = strlen(s), i;
+    for (i = 0; i + n <= sizeof C; i++)
+        if (memcmp(p + i, s, n) == 0) return 1;
+    return 0;
+}
+
+/* After utm_auth_clear() no copy of the token is left: not in the document
+ * buffer, not in the I/O buffer the answer passed through. */
+static void test_login_answer_wiped(void)
+{
+    char sig[64];
+    const char *jwt = make_jwt("admin", Y2K + 86400, 1);
+    snprintf(sig, sizeof sig, "%s", strrchr(jwt, '.') + 1);
+    fake_reset(&F, login_answer(jwt, 1));
+    client();
+    CHECK_INT(utm_auth_use_password(&C, "admin", "s3cret-Passw0rd", 0), UTM_OK);
+    CHECK_INT(utm_auth_login(&C), UTM_OK);
+    CHECK(client_holds(sig)); /* the session's own copy */
+    utm_auth_clear(&C);
+    CHECK(!client_holds(sig));
+    CHECK(!client_holds("s3cret-Passw0rd"));
+}
+
 static int login_rc(const char *answer)
 {
     fake_reset(&F, answer);
@@ -1568,6 +1595,7 @@ int main(void)
     RUN(test_search_request);
     RUN(test_search_all_pages);
     RUN(test_login_body_escaping);
+    RUN(test_login_answer_wiped);
     RUN(test_login_failures);
     RUN(test_tfa);
     RUN(test_tfa_callback);
