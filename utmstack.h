@@ -85,15 +85,15 @@
  *
  * SIZES (defaults, mbedTLS 2.28; `make sizes`, `make size`, `make heap`)
  *
- *   utm_client_t holds every byte the library uses: 29,416 bytes on x86_64,
- *   27,784 on a Cortex-M4 (4 KiB I/O buffer, 8 KiB document, 10 KiB JSON
+ *   utm_client_t holds every byte the library uses: 29,432 bytes on x86_64,
+ *   27,792 on a Cortex-M4 (4 KiB I/O buffer, 8 KiB document, 10 KiB JSON
  *   tokens, mbedTLS contexts). mbedTLS allocates the TLS session: peak heap
  *   of a login + search 42.7 KiB with Debian's build, 27.7 KiB with
  *   config/mbedtls_lean_config.h (26.0 KiB on a Cortex-M4); route it with
  *   mbedtls_platform_set_calloc_free(). Deepest stack of a login + search +
  *   request over TLS on a Cortex-M4, mbedTLS included: 4.6 KiB. Flash of the
- *   library's own code (jsmn in, mbedTLS out) at -Os on a Cortex-M4: 23.3 KiB,
- *   18.0 KiB with UTMSTACK_NO_TEXT. README.md has the tables.
+ *   library's own code (jsmn in, mbedTLS out) at -Os on a Cortex-M4: 24.2 KiB,
+ *   18.4 KiB with UTMSTACK_NO_TEXT. README.md has the tables.
  *
  * THREADS: one utm_client_t per task. Two clients in two tasks need no lock;
  * the library has no global mutable state. On mbedTLS 4.x (and 3.6 with
@@ -101,7 +101,9 @@
  * MBEDTLS_THREADING_C when clients live in several tasks.
  *
  * SECURITY: verification is on by default; `insecure` turns it off and logs
- * a warning on every connect. Passwords, tokens and keys are copied into the
+ * a warning on every connect. A pin is checked on every full handshake,
+ * whatever `insecure` says. Credentials over http:// only with
+ * allow_plain_credentials (warns on every connect). Passwords, tokens and keys are copied into the
  * client, never logged (the log shows ***), never put in a URL, and wiped
  * with mbedtls_platform_zeroize() when replaced and by utm_client_free().
  * Credentials or header values with CR, LF or other controls are refused.
@@ -206,6 +208,7 @@ extern "C" {
     X(UTM_ERR_TOO_LONG, -4, "value longer than its buffer or than the server accepts") \
     X(UTM_ERR_NO_CREDENTIALS, -5, "no credentials: set a password, token, bearer or internal key") \
     X(UTM_ERR_STATE, -6, "call not valid in this state") \
+    X(UTM_ERR_PLAINTEXT, -7, "a credential over http:// refused (use https://, or allow_plain_credentials)") \
     X(UTM_ERR_DNS, -10, "host name lookup failed") \
     X(UTM_ERR_CONNECT, -11, "could not connect") \
     X(UTM_ERR_TIMEOUT, -12, "timed out") \
@@ -242,6 +245,7 @@ extern "C" {
     X(UTM_ERR_JWT, -65, "token is not a decodable JWT") \
     X(UTM_ERR_BAD_REQUEST, -66, "request refused as invalid (400)") \
     X(UTM_ERR_SERVER, -67, "server error (5xx)") \
+    X(UTM_ERR_SEARCH_EXCESS, -68, "the server sent more documents than the page size or top allow (not delivered)") \
     X(UTM_ERR_FILTER, -70, "invalid search filter")
 
 #define UTM__ENUM_ITEM(name, value, text) name = value,
@@ -354,6 +358,9 @@ typedef struct utm_config {
     utm_tfa_fn tfa_fn;               /* asked for a TFA code at login (none:
                                         login returns UTM_TFA_REQUIRED) */
     void *tfa_user;
+    int allow_plain_credentials;     /* 1: password, token and key may go over
+                                        http:// in clear; warns on every
+                                        connect (0: UTM_ERR_PLAINTEXT) */
 } utm_config_t;
 
 /* Everything below is private state: read it through the functions. */
@@ -580,6 +587,8 @@ typedef struct utm_search_result {
     uint32_t last_page;              /* Link rel="last" page, 0 when none */
     int stopped;                     /* 1 when on_doc asked to stop */
     char error[UTMSTACK_ERRMSG_MAX]; /* X-UtmStack-error */
+    uint64_t excess;                 /* documents past `size` in a page or past
+                                        `top` in all: not handed to on_doc */
 } utm_search_result_t;
 
 /* One page. Documents larger than UTMSTACK_DOC_SIZE (or with more tokens
@@ -587,7 +596,10 @@ typedef struct utm_search_result {
  * and then returns UTM_ERR_DOC_TOO_LARGE unless UTM_SEARCH_SKIP_OVERSIZED. */
 UTMSTACK_API int utm_search(utm_client_t *c, const utm_search_t *s, utm_search_result_t *r);
 /* Page after page from s->page, until `top` documents, a short page, or
- * on_doc asks to stop.                                                      */
+ * on_doc asks to stop. Neither call hands on_doc more than `size` documents
+ * of a page or `top` in all (counting from page 1, as the server does): a
+ * server that sends more gets UTM_ERR_SEARCH_EXCESS, the rest counted in
+ * `excess`; the documents delivered before are valid.                      */
 UTMSTACK_API int utm_search_all(utm_client_t *c, const utm_search_t *s, utm_search_result_t *r);
 /* Write the search body (the filter array) into out; checks each filter
  * against the server's rules first. Returns the length or an error.        */
@@ -666,7 +678,7 @@ typedef char utm__tok_size_check[(sizeof(utm_json_token_t) == sizeof(jsmntok_t))
 
 enum { UTM__AUTH_NONE = 0, UTM__AUTH_LOGIN, UTM__AUTH_TOKEN, UTM__AUTH_BEARER, UTM__AUTH_KEY };
 enum { UTM__TOK_NONE = 0, UTM__TOK_VALID, UTM__TOK_PRE };
-enum { UTM__REQ_SECRET_QUERY = 0x100, UTM__REQ_DRAIN_401 = 0x200, UTM__REQ_HEAD = 0x400 };
+enum { UTM__REQ_SECRET_QUERY = 0x100, UTM__REQ_DRAIN_401 = 0x200, UTM__REQ_HEAD = 0x400, UTM__REQ_SECRET_BODY = 0x800 };
 
 #define UTM__MIN(a, b) ((a) < (b) ? (a) : (b))
 
@@ -1837,6 +1849,8 @@ static int utm__connect(utm_client_t *c)
         return rc;
     }
     c->st_connects_++;
+    if (!c->tls_ && c->cfg_.allow_plain_credentials)
+        utm__log2(c, UTM_LOG_WARN, "plain http://: credentials go in clear to ", c->host_);
     if (c->tls_) {
         uint64_t hs = utm__now(c) + c->cfg_.connect_timeout_ms;
         if (c->deadline_ == 0 || hs < c->deadline_) c->deadline_ = hs;
@@ -2452,9 +2466,21 @@ static void utm__resp_init(utm__req_t *q)
 
 /* Send one request and read its answer, with one transparent retry on a
  * fresh connection when a reused one failed before any answer byte.        */
+/* Would this request carry a secret: a credential header, a password in
+ * the body, a code in the query?                                          */
+static int utm__carries_secret(const utm_client_t *c, const utm__req_t *q)
+{
+    if (q->flags & (UTM__REQ_SECRET_QUERY | UTM__REQ_SECRET_BODY)) return 1;
+    return !(q->flags & UTM_REQ_NO_AUTH) && (c->auth_mode_ == UTM__AUTH_KEY || c->cred_[0]);
+}
+
 static int utm__exchange(utm_client_t *c, utm__req_t *q)
 {
     int attempt;
+    if (!c->tls_ && !c->cfg_.allow_plain_credentials && utm__carries_secret(c, q)) {
+        utm__seterr(c, "http:// would send a credential in clear: use https://, or set allow_plain_credentials", NULL);
+        return UTM_ERR_PLAINTEXT;
+    }
     for (attempt = 0;; attempt++) {
         int rc, reused, reuse = 0;
         if (!c->connected_) {
@@ -2732,7 +2758,7 @@ static int utm__login(utm_client_t *c)
     q.path = "/api/authenticate";
     q.gen = utm__gen_login;
     q.gen_arg = &b;
-    q.flags = UTM_REQ_NO_AUTH | UTM_REQ_RETRY_SAFE;
+    q.flags = UTM_REQ_NO_AUTH | UTM_REQ_RETRY_SAFE | UTM__REQ_SECRET_BODY;
     utm__token_forget(c);
     utm__log2(c, UTM_LOG_INFO, "logging in as ", c->user_);
     rc = utm__auth_exchange(c, &q, &len, UTM_ERR_AUTH);
@@ -3502,6 +3528,7 @@ typedef struct utm__split {
     size_t dlen;
     uint64_t page_docs;   /* documents seen in this page, skipped included */
     uint64_t page_skipped;
+    uint64_t limit;       /* the most this page may deliver: size, and top */
 } utm__split_t;
 
 static int utm__is_ws(int ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; }
@@ -3520,6 +3547,7 @@ static int utm__split_emit(utm__split_t *sp)
     int rc;
     sp->page_docs++;
     sp->state = UTM__SP_AFTER;
+    if (sp->page_docs > sp->limit) { sp->r->excess++; return 0; }
     if (sp->oversize) { sp->r->skipped++; sp->page_skipped++; sp->err = UTM_ERR_DOC_TOO_LARGE; return 0; }
     rc = utm_json_parse(&doc, sp->c->doc_, sp->dlen, sp->c->tok_, UTMSTACK_JSON_TOKENS);
     if (rc == UTM_ERR_JSON_TOKENS) { sp->r->skipped++; sp->page_skipped++; sp->err = UTM_ERR_DOC_TOO_LARGE; return 0; }
@@ -3665,6 +3693,10 @@ static int utm__search_page(utm_client_t *c, const utm_search_t *s, uint32_t pag
     sp.s = s;
     sp.r = r;
     sp.resp = &resp;
+    {   /* the server's window: [(page-1)*size, min(page*size, top)) */
+        uint64_t n = s->size ? s->size : 20, all = s->top ? s->top : 10000, first = (uint64_t)(page - 1) * n;
+        sp.limit = first < all ? UTM__MIN(n, all - first) : 0;
+    }
     rc = utm__call(c, &q);
     *page_docs = sp.page_docs;
     r->pages++;
@@ -3683,6 +3715,10 @@ static int utm__search_page(utm_client_t *c, const utm_search_t *s, uint32_t pag
         return rc;
     }
     if (sp.state != UTM__SP_END) { utm__seterr(c, "search answer is not a complete JSON array", NULL); return UTM_ERR_JSON; }
+    if (r->excess) {
+        utm__seterr(c, "the server sent more documents than size/top allow: the rest was not delivered", NULL);
+        return UTM_ERR_SEARCH_EXCESS;
+    }
     if (sp.err && !(s->flags & UTM_SEARCH_SKIP_OVERSIZED)) {
         utm__seterr(c, "documents larger than UTMSTACK_DOC_SIZE / UTMSTACK_JSON_TOKENS were skipped", NULL);
         return sp.err;

@@ -46,7 +46,7 @@ static const char *url(const char *scheme, const char *host, const char *port_va
     return b;
 }
 
-typedef struct opts { const char *servername, *ca; const unsigned char *pin; int insecure, no_ca; uint32_t renew, timeout; } opts_t;
+typedef struct opts { const char *servername, *ca; const unsigned char *pin; int insecure, no_ca, plain; uint32_t renew, timeout; } opts_t;
 
 static int open_client(utm_client_t *c, utm_posix_t *net, const char *u, const opts_t *o)
 {
@@ -60,6 +60,7 @@ static int open_client(utm_client_t *c, utm_posix_t *net, const char *u, const o
     cfg.servername = o ? o->servername : NULL;
     cfg.pin_sha256 = o ? o->pin : NULL;
     cfg.insecure = o ? o->insecure : 0;
+    cfg.allow_plain_credentials = o ? o->plain : 0;
     cfg.renew_margin_s = o ? o->renew : 0;
     cfg.request_timeout_ms = o && o->timeout ? o->timeout : 20000;
     cfg.io_timeout_ms = cfg.request_timeout_ms;
@@ -714,9 +715,19 @@ static void test_paging(void)
 static void test_plain_http_and_ipv6(void)
 {
     char login[64];
+    long long before = stat_of("UTM_PORT_PLAIN", "requests");
+    opts_t plain;
+    memset(&plain, 0, sizeof plain);
+    /* the key goes over http:// only when the config says so */
     CHECK_INT(open_client(&C, &NET, url("http", "localhost", "UTM_PORT_PLAIN"), NULL), UTM_OK);
     utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
+    CHECK_INT(get_account(&C, login, sizeof login), UTM_ERR_PLAINTEXT);
+    CHECK_INT(stat_of("UTM_PORT_PLAIN", "requests"), before + 1); /* only the stats request */
+    plain.plain = 1;
+    CHECK_INT(open_client(&C, &NET, url("http", "localhost", "UTM_PORT_PLAIN"), &plain), UTM_OK);
+    utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
     CHECK_INT(get_account(&C, login, sizeof login), UTM_OK);
+    CHECK(strstr(LOG, "in clear") != NULL);
     if (getenv("UTM_PORT_V6")) {
         opts_t o;
         memset(&o, 0, sizeof o);
@@ -726,10 +737,10 @@ static void test_plain_http_and_ipv6(void)
         CHECK_INT(get_account(&C, login, sizeof login), UTM_OK);
     }
     /* nobody listening */
-    CHECK_INT(open_client(&C, &NET, "http://127.0.0.1:1", NULL), UTM_OK);
+    CHECK_INT(open_client(&C, &NET, "http://127.0.0.1:1", &plain), UTM_OK);
     utm_auth_use_internal_key(&C, "k");
     CHECK_INT(get_account(&C, login, sizeof login), UTM_ERR_CONNECT);
-    CHECK_INT(open_client(&C, &NET, "http://no-such-host.invalid", NULL), UTM_OK);
+    CHECK_INT(open_client(&C, &NET, "http://no-such-host.invalid", &plain), UTM_OK);
     utm_auth_use_internal_key(&C, "k");
     CHECK_INT(get_account(&C, login, sizeof login), UTM_ERR_DNS);
 }

@@ -38,6 +38,7 @@ static int client_with(const char *url, int log_level)
     cfg.port_ctx = &F;
     cfg.log_fn = log_capture;
     cfg.log_level = log_level;
+    cfg.allow_plain_credentials = 1; /* the fake server speaks plain HTTP */
     loglen = 0;
     logbuf[0] = 0;
     return utm_client_init(&C, &cfg);
@@ -554,6 +555,7 @@ static void test_truncation_and_timeouts(void)
         cfg.port = &fake_port;
         cfg.port_ctx = &F;
         cfg.request_timeout_ms = 5000;
+        cfg.allow_plain_credentials = 1;
         CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
         CHECK_INT(get("/", NULL, 0, &r), UTM_ERR_TIMEOUT);
         CHECK(F.now - 1000 <= 5200);
@@ -1071,6 +1073,43 @@ static void test_search_all_pages(void)
         CHECK_INT(r.docs, 3);
         CHECK_INT(r.pages, 2);
     }
+    /* a server that answers more than asked: size per page and top in all
+     * bound what on_doc gets; the excess is counted, the result says so */
+    {
+        static char all[2048];
+        fake_reset(&F, NULL);
+        strcpy(all, http_json(200, "X-Total-Count: 3\r\n", "[{\"id\":\"1\"},{\"id\":\"2\"},{\"id\":\"x\"}]"));
+        fake_script(&F, 0, all);
+        client();
+        utm_auth_use_internal_key(&C, "k");
+        memset(&d, 0, sizeof d);
+        s.size = 2;
+        s.top = 100;
+        CHECK_INT(utm_search_all(&C, &s, &r), UTM_ERR_SEARCH_EXCESS);
+        CHECK_INT(r.docs, 2);
+        CHECK_INT(d.n, 2);
+        CHECK_INT(r.excess, 1);
+        CHECK_INT(r.pages, 1);
+        CHECK(strstr(utm_last_error(&C), "more") != NULL);
+        /* top 3 in pages of 2: the second page may give one */
+        fake_reset(&F, NULL);
+        strcpy(all, http_json(200, "X-Total-Count: 3\r\n", "[{\"id\":\"1\"},{\"id\":\"2\"}]"));
+        strcat(all, http_json(200, "X-Total-Count: 3\r\n", "[{\"id\":\"3\"},{\"id\":\"y\"}]"));
+        fake_script(&F, 0, all);
+        client();
+        utm_auth_use_internal_key(&C, "k");
+        memset(&d, 0, sizeof d);
+        s.top = 3;
+        CHECK_INT(utm_search_all(&C, &s, &r), UTM_ERR_SEARCH_EXCESS);
+        CHECK_INT(r.docs, 3);
+        CHECK_INT(r.excess, 1);
+        CHECK_STR(d.ids[2], "3");
+        {
+            utm_response_t resp;
+            fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            CHECK_INT(get("/", NULL, 0, &resp), UTM_OK); /* and the client is usable after */
+        }
+    }
 }
 
 /* ---- auth ---- */
@@ -1125,6 +1164,51 @@ static void test_login_answer_wiped(void)
     utm_auth_clear(&C);
     CHECK(!client_holds(sig));
     CHECK(!client_holds("s3cret-Passw0rd"));
+}
+
+/* Credentials over http:// only when the config says so, with a warning on
+ * every connect; refused before anything is sent otherwise. */
+static void test_plain_credentials(void)
+{
+    utm_config_t cfg;
+    char body[64];
+    utm_response_t r;
+    utm_request_t q;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.url = "http://utm.test";
+    cfg.port = &fake_port;
+    cfg.port_ctx = &F;
+    cfg.log_fn = log_capture;
+    cfg.log_level = UTM_LOG_WARN;
+    fake_reset(&F, login_answer(make_jwt("admin", Y2K + 86400, 1), 1));
+    utm_client_free(&C);
+    CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
+    CHECK_INT(utm_auth_use_password(&C, "admin", "s3cret-Passw0rd", 0), UTM_OK);
+    CHECK_INT(utm_auth_login(&C), UTM_ERR_PLAINTEXT);
+    CHECK(strstr(utm_last_error(&C), "https://") != NULL);
+    CHECK_INT(utm_auth_use_internal_key(&C, "the-key"), UTM_OK);
+    memset(&q, 0, sizeof q);
+    q.path = "/api/account";
+    q.body_buf = body;
+    q.body_size = sizeof body;
+    CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_PLAINTEXT);
+    CHECK_INT((int)F.sent_len, 0); /* nothing went out */
+    CHECK_INT(F.conn, 0);
+    memset(&q, 0, sizeof q); /* a request without credentials is fine */
+    q.path = "/api/ping";
+    q.flags = UTM_REQ_NO_AUTH;
+    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+    /* allowed: sent, and a warning on the connect */
+    cfg.allow_plain_credentials = 1;
+    loglen = 0;
+    logbuf[0] = 0;
+    utm_client_free(&C);
+    CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
+    fake_reset(&F, login_answer(make_jwt("admin", Y2K + 86400, 1), 1));
+    CHECK_INT(utm_auth_use_password(&C, "admin", "s3cret-Passw0rd", 0), UTM_OK);
+    CHECK_INT(utm_auth_login(&C), UTM_OK);
+    CHECK(strstr(logbuf, "in clear") != NULL);
 }
 
 static int login_rc(const char *answer)
@@ -1228,6 +1312,7 @@ static void test_tfa_callback(void)
     cfg.port = &fake_port;
     cfg.port_ctx = &F;
     cfg.tfa_fn = tfa_code_fn;
+    cfg.allow_plain_credentials = 1;
     CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
     utm_auth_use_password(&C, "tfa", "tfa-pass", 0);
     {
@@ -1596,6 +1681,7 @@ int main(void)
     RUN(test_search_all_pages);
     RUN(test_login_body_escaping);
     RUN(test_login_answer_wiped);
+    RUN(test_plain_credentials);
     RUN(test_login_failures);
     RUN(test_tfa);
     RUN(test_tfa_callback);

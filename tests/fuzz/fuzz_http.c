@@ -55,6 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     F.tick = 1;
     memset(&cfg, 0, sizeof cfg);
     cfg.url = "http://fuzz.test";
+    cfg.allow_plain_credentials = 1;
     cfg.port = &fake_port;
     cfg.port_ctx = &F;
     if (utm_client_init(&C, &cfg) != UTM_OK) abort();

@@ -55,6 +55,7 @@ static int run(const uint8_t *body, size_t size, size_t chunk, size_t piece, dig
     F.piece = piece;
     memset(&cfg, 0, sizeof cfg);
     cfg.url = "http://fuzz.test";
+    cfg.allow_plain_credentials = 1;
     cfg.port = &fake_port;
     cfg.port_ctx = &F;
     if (utm_client_init(&C, &cfg) != UTM_OK) abort();
