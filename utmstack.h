@@ -85,15 +85,15 @@
  *
  * SIZES (defaults, mbedTLS 2.28; `make sizes`, `make size`, `make heap`)
  *
- *   utm_client_t holds every byte the library uses: 29,432 bytes on x86_64,
- *   27,792 on a Cortex-M4 (4 KiB I/O buffer, 8 KiB document, 10 KiB JSON
+ *   utm_client_t holds every byte the library uses: 29,456 bytes on x86_64,
+ *   27,832 on a Cortex-M4 (4 KiB I/O buffer, 8 KiB document, 10 KiB JSON
  *   tokens, mbedTLS contexts). mbedTLS allocates the TLS session: peak heap
  *   of a login + search 42.7 KiB with Debian's build, 27.7 KiB with
  *   config/mbedtls_lean_config.h (26.0 KiB on a Cortex-M4); route it with
  *   mbedtls_platform_set_calloc_free(). Deepest stack of a login + search +
- *   request over TLS on a Cortex-M4, mbedTLS included: 4.6 KiB. Flash of the
- *   library's own code (jsmn in, mbedTLS out) at -Os on a Cortex-M4: 24.2 KiB,
- *   18.4 KiB with UTMSTACK_NO_TEXT. README.md has the tables.
+ *   request over TLS on a Cortex-M4, mbedTLS included: 4.7 KiB. Flash of the
+ *   library's own code (jsmn in, mbedTLS out) at -Os on a Cortex-M4: 25.1 KiB,
+ *   19.1 KiB with UTMSTACK_NO_TEXT. README.md has the tables.
  *
  * THREADS: one utm_client_t per task. Two clients in two tasks need no lock;
  * the library has no global mutable state. On mbedTLS 4.x (and 3.6 with
@@ -268,9 +268,13 @@ typedef void (*utm_log_fn)(void *user, int level, const char *msg);
  * now_ms_fn:  a monotonic millisecond clock; wrapping at 2^32 is fine.
  * entropy_fn: fills buf with len bytes of real entropy (a hardware RNG,
  *             getrandom(), sys_csrand_get()); 0 or nonzero on failure.
- * time_fn:    optional: wall-clock seconds since 1970, 0 when unknown. Only
- *             used to judge a cached token's expiry; a login learns the
- *             time from the server's Date header.                          */
+ * time_fn:    optional: wall-clock seconds since 1970, 0 when unknown. Judges
+ *             a cached token's expiry (a login learns the time from the
+ *             server's Date header); while it says 0, certificate validity
+ *             dates are not checked (mbedTLS's own clock would be 1970 and
+ *             refuse every certificate), and the log and utm_last_error()
+ *             say so. Give mbedTLS the same clock (mbedtls_platform_set_time,
+ *             see README) so that dates are checked once it is known.     */
 typedef struct utm_port {
     int (*connect_fn)(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms);
     int (*send_fn)(void *ctx, const unsigned char *buf, size_t len, uint32_t timeout_ms);
@@ -373,6 +377,8 @@ typedef struct utm_client {
     uint16_t tcp_port_;
     unsigned char tls_, ipv6_host_, connected_, full_hs_;
     unsigned char pin_failed_, have_session_, tls_ready_, rx_any_, ready_, eof_unsigned_;
+    unsigned char ip_[16], ip_len_, ip_failed_; /* the server named by address */
+    unsigned char dates_unknown_;
     /* credentials */
     int auth_mode_;
     int remember_me_;
@@ -855,6 +861,65 @@ static int64_t utm__http_date(const char *s, size_t n)
         return -1;
     if (d < 1 || d > 31 || hh > 23 || mi > 59 || ss > 60) return -1;
     return utm__days((int64_t)y, m + 1, (int)d) * 86400 + (int64_t)(hh * 3600 + mi * 60 + ss);
+}
+
+/* An IP address literal: 4 (IPv4 dotted quad) or 16 (IPv6, "::" allowed,
+ * a dotted quad at the end too) bytes into out; 0 for anything else.      */
+static size_t utm__parse_ip4(const char *s, unsigned char *out)
+{
+    int part;
+    for (part = 0; part < 4; part++) {
+        unsigned v = 0, digits = 0;
+        while (utm__is_digit((unsigned char)*s) && digits < 4) { v = v * 10 + (unsigned)(*s++ - '0'); digits++; }
+        if (digits == 0 || digits > 3 || v > 255) return 0;
+        out[part] = (unsigned char)v;
+        if (part < 3 && *s++ != '.') return 0;
+    }
+    return *s ? 0 : 4;
+}
+
+static int utm__hexdigit(int ch)
+{
+    return utm__is_digit(ch) ? ch - '0' : ((ch | 32) >= 'a' && (ch | 32) <= 'f') ? (ch | 32) - 'a' + 10 : -1;
+}
+
+static size_t utm__parse_ip(const char *s, unsigned char out[16])
+{
+    unsigned char w[16];
+    size_t n = 0, gap = 16, i;
+    if (!strchr(s, ':')) return utm__parse_ip4(s, out);
+    if (s[0] == ':' && s[1] == ':') { gap = 0; s += 2; }
+    else if (s[0] == ':') return 0;
+    while (*s) {
+        unsigned v = 0, digits = 0;
+        if (n + 4 <= 16 && strchr(s, '.') && !strchr(s, ':')) { /* the last 32 bits as a dotted quad */
+            if (utm__parse_ip4(s, w + n) != 4) return 0;
+            n += 4;
+            break;
+        }
+        while (utm__hexdigit((unsigned char)*s) >= 0) {
+            if (++digits > 4) return 0;
+            v = v * 16 + (unsigned)utm__hexdigit((unsigned char)*s++);
+        }
+        if (digits == 0 || n + 2 > 16) return 0;
+        w[n++] = (unsigned char)(v >> 8);
+        w[n++] = (unsigned char)v;
+        if (*s == 0) break;
+        if (*s++ != ':') return 0;
+        if (*s == ':') {
+            if (gap != 16) return 0; /* one "::" at most */
+            gap = n;
+            s++;
+        } else if (*s == 0) {
+            return 0; /* a trailing single ':' */
+        }
+    }
+    if (gap == 16 ? n != 16 : n > 14) return 0;
+    memset(out, 0, 16);
+    if (gap == 16) gap = n;
+    for (i = 0; i < gap; i++) out[i] = w[i];
+    for (i = gap; i < n; i++) out[16 - (n - i)] = w[i];
+    return 16;
 }
 
 /* ==== client basics ===================================================== */
@@ -1549,6 +1614,27 @@ static int utm__parse_key(utm_client_t *c, const unsigned char *pw, size_t pwlen
     return r;
 }
 
+/* The server named by address: the certificate must hold that address as an
+ * iPAddress entry; its CN and DNS names (wildcards included) do not count. */
+static int utm__verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+    utm_client_t *c = (utm_client_t *)ctx;
+    const mbedtls_x509_sequence *san;
+    /* a device that does not know the time yet: dates cannot be judged */
+    if (c->cfg_.port->time_fn && c->cfg_.port->time_fn(c->cfg_.port_ctx) <= 0) {
+        *flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE);
+        c->dates_unknown_ = 1;
+    }
+    if (depth != 0 || !c->ip_len_) return 0;
+    for (san = &crt->subject_alt_names; san && san->buf.p; san = san->next)
+        if (san->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) && san->buf.len == c->ip_len_ &&
+            memcmp(san->buf.p, c->ip_, c->ip_len_) == 0)
+            return 0;
+    c->ip_failed_ = 1;
+    *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+    return 0;
+}
+
 /* The pin, checked after the handshake on the certificate the session holds,
  * not in a verify callback: with no CA, or insecure, mbedTLS may verify
  * nothing and call no callback. No certificate at hand is a mismatch.      */
@@ -1710,6 +1796,7 @@ static int utm__tls_setup(utm_client_t *c)
     mbedtls_ssl_conf_curves(&c->conf_, utm__groups);
 #endif
     mbedtls_ssl_conf_ciphersuites(&c->conf_, utm__suites);
+    mbedtls_ssl_conf_verify(&c->conf_, utm__verify_cb, c);
 #if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH) && defined(MBEDTLS_SSL_IN_CONTENT_LEN) && MBEDTLS_SSL_IN_CONTENT_LEN < 16384
     /* a receive buffer below TLS's 16 KiB records: ask the server for records
      * that fit (RFC 6066 max_fragment_length; OpenSSL servers honour it) */
@@ -1739,6 +1826,7 @@ static void utm__tls_verify_text(utm_client_t *c)
     c->verify_flags_ = mbedtls_ssl_get_verify_result(&c->ssl_);
     if (c->verify_flags_ == (uint32_t)-1) c->verify_flags_ = 0;
     if (c->pin_failed_) { utm__seterr(c, "certificate: public key does not match the pin", NULL); return; }
+    if (c->ip_failed_) { utm__seterr(c, "certificate: no iPAddress entry for ", c->sni_); return; }
     if (!UTM__HAS_TEXT) return;
     n = mbedtls_x509_crt_verify_info(info, sizeof info, "", c->verify_flags_);
     if (n > 0) {
@@ -1770,11 +1858,15 @@ static int utm__tls_handshake(utm_client_t *c)
     int r = 0, rounds = 0;
     /* every connection starts from a clean context (keys, state, buffers) */
     if (mbedtls_ssl_session_reset(&c->ssl_) != 0) return UTM_ERR_TLS_ALLOC;
-    if (mbedtls_ssl_set_hostname(&c->ssl_, c->sni_) != 0) return UTM_ERR_TLS_ALLOC;
+    /* an address is no server name (RFC 6066 3): no SNI, and mbedTLS matches
+     * no name; the verify callback matches the iPAddress entries instead */
+    if (mbedtls_ssl_set_hostname(&c->ssl_, c->ip_len_ ? NULL : c->sni_) != 0) return UTM_ERR_TLS_ALLOC;
     if (c->have_session_ && !c->cfg_.no_resume) mbedtls_ssl_set_session(&c->ssl_, &c->session_);
     if (c->cfg_.insecure) utm__log2(c, UTM_LOG_WARN, "insecure: the server certificate is NOT verified for ", c->sni_);
     c->full_hs_ = 0;
     c->pin_failed_ = 0;
+    c->ip_failed_ = 0;
+    c->dates_unknown_ = 0;
     c->net_err_ = 0;
     while (UTM__HS_STATE(&c->ssl_) != MBEDTLS_SSL_HANDSHAKE_OVER) {
         if (UTM__HS_STATE(&c->ssl_) == MBEDTLS_SSL_SERVER_CERTIFICATE) c->full_hs_ = 1;
@@ -1803,6 +1895,17 @@ static int utm__tls_handshake(utm_client_t *c)
     if (c->full_hs_ && c->cfg_.pin_sha256 && utm__pin_check(c) != UTM_OK) {
         utm__tls_verify_text(c);
         return UTM_ERR_TLS_PIN;
+    }
+    if (c->full_hs_ && c->ca_.version) { /* dates: said plainly when not checked */
+#if defined(MBEDTLS_HAVE_TIME_DATE)
+        const char *why = c->dates_unknown_ ? "certificate dates not checked: the device does not know the time yet" : NULL;
+#else
+        const char *why = "certificate dates not checked: mbedTLS is built without MBEDTLS_HAVE_TIME_DATE";
+#endif
+        if (why) {
+            utm__seterr(c, why, NULL);
+            utm__log2(c, UTM_LOG_WARN, why, NULL);
+        }
     }
     if (c->cfg_.insecure && c->full_hs_ && mbedtls_ssl_get_verify_result(&c->ssl_) != 0) {
         utm__tls_verify_text(c);
@@ -1955,7 +2058,26 @@ static int utm__query_keep(int ch)
  * in a request target, encode the rest.                                      */
 static int utm__path_keep(int ch)
 {
-    return ch > 0x20 && ch < 0x7f && !strchr("\"<>\\^`{|}", ch);
+    return ch > 0x20 && ch < 0x7f && !strchr("\"#<>\\^`{|}", ch);
+}
+
+static int utm__is_hex(int ch) { return utm__is_digit(ch) || ((ch | 32) >= 'a' && (ch | 32) <= 'f'); }
+
+/* A dot segment ("." or "..", plainly or as %2e) in the path part (before
+ * '?'): a path built from data must not walk up the API.                   */
+static int utm__has_dot_segment(const char *p)
+{
+    while (*p && *p != '?') {
+        int dots = 0, other = 0;
+        p++; /* past the '/' */
+        while (*p && *p != '/' && *p != '?') {
+            if (*p == '.') { dots++; p++; }
+            else if (p[0] == '%' && p[1] == '2' && (p[2] | 32) == 'e') { dots++; p += 3; }
+            else { other = 1; p++; }
+        }
+        if (!other && (dots == 1 || dots == 2)) return 1;
+    }
+    return 0;
 }
 
 static void utm__put_enc(utm__out_t *o, utm__line_t *l, const char *s, int (*keep)(int))
@@ -1965,7 +2087,8 @@ static void utm__put_enc(utm__out_t *o, utm__line_t *l, const char *s, int (*kee
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
         char e[3];
-        if (keep(ch)) continue;
+        /* a '%' that starts no escape is data, sent as %25 */
+        if (keep(ch) && (ch != '%' || (utm__is_hex((unsigned char)s[1]) && utm__is_hex((unsigned char)s[2])))) continue;
         utm__put(o, run, (size_t)(s - run));
         if (l) utm__add(l, run, (size_t)(s - run));
         e[0] = '%'; e[1] = hex[ch >> 4]; e[2] = hex[ch & 15];
@@ -3049,6 +3172,7 @@ UTMSTACK_API int utm_client_init(utm_client_t *c, const utm_config_t *cfg)
     n = utm__len(p, UTMSTACK_HOST_MAX);
     if (n == 0 || n > UTMSTACK_HOST_MAX || utm__has_ctl(p, n)) { utm__seterr(c, "config: bad servername", NULL); return UTM_ERR_ARG; }
     memcpy(c->sni_, p, n);
+    c->ip_len_ = (unsigned char)utm__parse_ip(c->sni_, c->ip_);
     if (c->tls_) {
         if (!cfg->port->entropy_fn) { utm__seterr(c, "config: TLS needs the port's entropy_fn", NULL); return UTM_ERR_ENTROPY; }
         c->cfg_.ca = cfg->ca; /* read once, by the setup below */
@@ -3128,6 +3252,10 @@ UTMSTACK_API int utm_request(utm_client_t *c, const utm_request_t *r, utm_respon
     if (!r || !r->path || r->path[0] != '/' || utm__has_ctl(r->path, strlen(r->path)) ||
         (r->body_len && !r->body) || (r->body_buf && r->body_size == 0))
         return utm__end(c, UTM_ERR_ARG);
+    if (utm__has_dot_segment(r->path)) {
+        utm__seterr(c, "path: a . or .. segment is refused", NULL);
+        return utm__end(c, UTM_ERR_ARG);
+    }
     m = r->method ? r->method : "GET";
     if (!utm__is_token(m)) return utm__end(c, UTM_ERR_ARG);
     if (r->content_type && utm__has_ctl(r->content_type, strlen(r->content_type))) return utm__end(c, UTM_ERR_HEADER_VALUE);

@@ -13,10 +13,12 @@
  *   asks for 4 KiB records and the session's heap drops by 12 KiB (measured
  *   by make test-qemu). A server that ignores the request sends records the
  *   client cannot take, and the connection fails (UTM_ERR_TLS).
- * - No MBEDTLS_HAVE_TIME_DATE: without a real-time clock, certificate
- *   validity dates are not checked (the chain and the name still are).
- *   Define it, with MBEDTLS_PLATFORM_GMTIME_R_ALT or an RTC-backed time(),
- *   when the device knows the date.
+ * - Certificate validity dates are checked against the firmware's clock:
+ *   MBEDTLS_PLATFORM_TIME_ALT, and the firmware calls
+ *   mbedtls_platform_set_time() with a function over its port's time_fn
+ *   (mcu/firmware.c); 3.6 also wants mbedtls_ms_time() from the firmware
+ *   (MBEDTLS_PLATFORM_MS_TIME_ALT). While the port's time_fn says 0 (no
+ *   clock yet), utm_client skips the date check and says so.
  * - No TLS 1.3, no RSA key exchange, no CBC suites, no DHE, no SHA-1 in
  *   certificates.
  * - Entropy comes from the port (the DRBG is seeded by utm_port_t.entropy_fn):
@@ -30,6 +32,10 @@
 #define MBEDTLS_PLATFORM_MEMORY            /* mbedtls_platform_set_calloc_free() */
 #define MBEDTLS_NO_PLATFORM_ENTROPY
 #define MBEDTLS_HAVE_ASM
+#define MBEDTLS_HAVE_TIME
+#define MBEDTLS_HAVE_TIME_DATE
+#define MBEDTLS_PLATFORM_TIME_ALT          /* mbedtls_platform_set_time() */
+#define MBEDTLS_PLATFORM_MS_TIME_ALT       /* 3.6: the firmware's mbedtls_ms_time() */
 
 /* TLS: a 1.2 client */
 #define MBEDTLS_SSL_TLS_C

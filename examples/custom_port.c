@@ -3,7 +3,7 @@
  * modem driver's calls; the library needs nothing else from the platform.
  * The unit tests run the whole client through such a port: tests/fake.h,
  * and mcu/firmware.c runs TLS on an emulated Cortex-M4 through one. Stack:
- * 4.6 KiB for the library and mbedTLS (Cortex-M4), plus the driver's calls.
+ * 4.7 KiB for the library and mbedTLS (Cortex-M4), plus the driver's calls.
  * One client per task; the functions are only called from that task.     */
 #include "utmstack.h"
 

@@ -83,9 +83,9 @@ int fw_entropy(void *ctx, unsigned char *buf, size_t len)
 static const utm_port_t link_port = { link_connect, link_send, link_recv, link_close,
                                       link_now_ms, fw_entropy, link_time };
 
-#if defined(MBEDTLS_PLATFORM_TIME_ALT) || defined(MBEDTLS_PLATFORM_MS_TIME_ALT)
-/* mbedTLS 4.x lean: the calendar (certificate dates) and the millisecond
- * clock (TLS 1.3 ticket ages) from the port's clocks */
+#if defined(MBEDTLS_PLATFORM_TIME_ALT)
+/* the lean configurations: the calendar (certificate dates) and, on 3.6 and
+ * 4.x, the millisecond clock (TLS 1.3 ticket ages) from the port's clocks */
 #include "mbedtls/platform_time.h"
 static mbedtls_time_t fw_time(mbedtls_time_t *t)
 {
@@ -93,7 +93,9 @@ static mbedtls_time_t fw_time(mbedtls_time_t *t)
     if (t) *t = now;
     return now;
 }
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_PLATFORM_MS_TIME_ALT)
 mbedtls_ms_time_t mbedtls_ms_time(void) { return (mbedtls_ms_time_t)link_now_ms(NULL); }
+#endif
 #endif
 
 /* ---- measuring: the stack is painted, mbedTLS's heap counted ---- */

@@ -46,6 +46,7 @@ firmware() { # ELF SERVER WHAT [QEMU COMMAND] [PASSWORD] [MODE]
 M4="Cortex-M4, qemu mps2-an386, TLS to the emulator"
 firmware "$DIR/m4/firmware.elf" EC "$M4, ECDSA P-256 certificate"
 firmware "$DIR/m4/firmware.elf" RSA "$M4, RSA-2048 certificate"
+firmware "$DIR/m4/firmware.elf" EXPIRED "$M4, expired certificate refused (dates checked)" "" "" expired
 firmware "$DIR/m4-notext/firmware.elf" EC "$M4, ECDSA P-256 certificate, UTMSTACK_NO_TEXT"
 firmware "$DIR/m4-in4k/firmware.elf" EC "$M4, ECDSA P-256 certificate, 4 KiB records (max_fragment_length), 64 KiB of RAM"
 firmware "$DIR/m4-key/firmware.elf" EC "$M4, ECDSA P-256 certificate, internal key (no login linked)" "" \
@@ -54,6 +55,7 @@ firmware "$DIR/rv32/firmware.elf" EC "RISC-V rv32imac, qemu virt, TLS to the emu
 # upstream mbedTLS 3.6 LTS with the same lean header (TLS 1.2)
 if [ -f "$DIR/m4-v36/firmware.elf" ]; then
     firmware "$DIR/m4-v36/firmware.elf" EC "$M4, ECDSA P-256 certificate, mbedTLS 3.6"
+    firmware "$DIR/m4-v36/firmware.elf" EXPIRED "$M4, expired certificate refused (dates checked), mbedTLS 3.6" "" "" expired
 else
     echo "firmware (mbedTLS 3.6): NOT RUN: no mbedTLS 3.6.6 sources (../shared/third_party/mbedtls-3.6.6.tar.gz), not counted"
 fi

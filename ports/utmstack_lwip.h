@@ -18,7 +18,7 @@
  *
  * Threads: one client per task; lwIP's sockets API is thread-safe, the
  * client is not shared. Stack of the calling task: the library and mbedTLS
- * need 4.6 KiB for a TLS login + search on a Cortex-M4 (measured by painting,
+ * need 4.7 KiB for a TLS login + search on a Cortex-M4 (measured by painting,
  * make test-qemu); lwip_send/lwip_recv/lwip_poll run in the caller's task on
  * top of that. Give it 8 KiB and check uxTaskGetStackHighWaterMark()
  * (examples/freertos_lwip/utmstack_task.c). The client itself (27 KiB) is

@@ -11,7 +11,7 @@
  * optional: time_fn (an SNTP client's time), else the Date header decides.
  *
  * Threads: one client per thread. Stack: the library and mbedTLS need
- * 4.6 KiB for a TLS login + search on a Cortex-M4 (make test-qemu), zsock_*
+ * 4.7 KiB for a TLS login + search on a Cortex-M4 (make test-qemu), zsock_*
  * calls come on top: 8 KiB (examples/zephyr/prj.conf). The client itself
  * (27 KiB) is not for the stack: make it static.
  * examples/zephyr/ is an application; zephyr/ makes this repository a module.

@@ -802,6 +802,10 @@ def main():
             ctx.maximum_version = ssl.TLSVersion.TLSv1 if a.tls_max == "1.0" else ssl.TLSVersion.TLSv1_1
         elif a.tls_max == "1.2":
             ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        def sni(sock, name, _ctx):  # what the last two clients sent as server_name ("": none)
+            with LOCK:
+                STATS["sni"] = (STATS.get("sni", []) + [name or ""])[-2:]
+        ctx.sni_callback = sni
         S.context = ctx
     reset_stats()
     family = socket.AF_INET6 if ":" in a.host else socket.AF_INET

@@ -46,7 +46,13 @@ static const char *url(const char *scheme, const char *host, const char *port_va
     return b;
 }
 
-typedef struct opts { const char *servername, *ca; const unsigned char *pin; int insecure, no_ca, plain; uint32_t renew, timeout; } opts_t;
+typedef struct opts {
+    const char *servername, *ca;
+    const unsigned char *pin;
+    int insecure, no_ca, plain;
+    uint32_t renew, timeout;
+    const utm_port_t *port; /* the POSIX port unless set */
+} opts_t;
 
 static int open_client(utm_client_t *c, utm_posix_t *net, const char *u, const opts_t *o)
 {
@@ -54,7 +60,7 @@ static int open_client(utm_client_t *c, utm_posix_t *net, const char *u, const o
     utm_client_free(c);
     memset(&cfg, 0, sizeof cfg);
     cfg.url = u;
-    cfg.port = utm_posix_port();
+    cfg.port = o && o->port ? o->port : utm_posix_port();
     cfg.port_ctx = net;
     cfg.ca_file = o && o->no_ca ? NULL : o && o->ca ? o->ca : CA;
     cfg.servername = o ? o->servername : NULL;
@@ -73,15 +79,11 @@ static int open_client(utm_client_t *c, utm_posix_t *net, const char *u, const o
 
 static int main_client(void) { return open_client(&C, &NET, url("https", "localhost", "UTM_PORT_MAIN"), NULL); }
 
-/* One counter of an emulator's /_emulator/stats. */
-static long long stat_of(const char *port_var, const char *name)
+/* An emulator's /_emulator/stats as text, read on a client of its own. */
+static int stat_text(const char *port_var, char *body, size_t size)
 {
-    static char body[2048];
     utm_request_t q;
     utm_response_t r;
-    utm_json_token_t tok[64];
-    utm_json_t j;
-    int64_t v = -1;
     int tls = strcmp(port_var, "UTM_PORT_PLAIN") != 0;
     opts_t o;
     memset(&o, 0, sizeof o);
@@ -91,11 +93,23 @@ static long long stat_of(const char *port_var, const char *name)
     q.path = "/_emulator/stats";
     q.flags = UTM_REQ_NO_AUTH;
     q.body_buf = body;
-    q.body_size = sizeof body;
+    q.body_size = size;
     if (utm_request(&S, &q, &r) != UTM_OK || r.status != 200) return -3;
+    utm_client_free(&S);
+    return 0;
+}
+
+/* One counter of an emulator's /_emulator/stats. */
+static long long stat_of(const char *port_var, const char *name)
+{
+    static char body[2048];
+    utm_json_token_t tok[64];
+    utm_json_t j;
+    int64_t v = -1;
+    int rc = stat_text(port_var, body, sizeof body);
+    if (rc) return rc;
     if (utm_json_parse(&j, body, strlen(body), tok, 64) != UTM_OK) return -4;
     if (utm_json_int(&j, utm_json_find(&j, 0, name), &v) != UTM_OK) return -5;
-    utm_client_free(&S);
     return v;
 }
 
@@ -369,6 +383,38 @@ static void test_certificate_refusals(void)
     }
 }
 
+/* A device that does not know the time yet (time_fn says 0): dates cannot
+ * be judged, so they are not, and the log and utm_last_error() say so; the
+ * chain and the name still are. */
+static int64_t no_time(void *ctx) { (void)ctx; return 0; }
+
+static void test_dates_without_a_clock(void)
+{
+    static const char *const ports[] = { "UTM_PORT_EXPIRED", "UTM_PORT_FUTURE" };
+    utm_port_t noclock = *utm_posix_port();
+    char login[64];
+    opts_t o;
+    size_t i;
+    noclock.time_fn = no_time;
+    memset(&o, 0, sizeof o);
+    o.port = &noclock;
+    for (i = 0; i < 2; i++) {
+        CHECK_INT(open_client(&C, &NET, url("https", "localhost", ports[i]), &o), UTM_OK);
+        utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
+        CHECK_INT(get_account(&C, login, sizeof login), UTM_OK);
+        CHECK(strstr(utm_last_error(&C), "dates not checked") != NULL);
+        CHECK(strstr(LOG, "dates not checked") != NULL);
+    }
+    /* the chain still counts */
+    CHECK_INT(open_client(&C, &NET, url("https", "localhost", "UTM_PORT_ROGUE"), &o), UTM_OK);
+    utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
+    CHECK_INT(get_account(&C, login, sizeof login), UTM_ERR_TLS_VERIFY);
+    /* with the time known, the expired certificate is refused */
+    CHECK_INT(open_client(&C, &NET, url("https", "localhost", "UTM_PORT_EXPIRED"), NULL), UTM_OK);
+    utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
+    CHECK_INT(get_account(&C, login, sizeof login), UTM_ERR_TLS_VERIFY);
+}
+
 static void test_old_tls_refused(void)
 {
     static const char *const names[] = { "TLS10", "TLS11" };
@@ -412,12 +458,27 @@ static void test_servername_and_ip(void)
     CHECK_INT(open_client(&C, &NET, url("https", "127.0.0.1", "UTM_PORT_MAIN"), &o), UTM_OK);
     utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
     CHECK_INT(get_account(&C, login, sizeof login), UTM_ERR_TLS_VERIFY);
-#if MBEDTLS_VERSION_NUMBER < 0x03000000
-    /* mbedTLS 2.28 cannot match an IP address in a certificate: servername is needed */
+    /* by IP address alone: matched against the certificate's iPAddress
+     * entries only (on every mbedTLS), and no SNI goes out (RFC 6066 3) */
     CHECK_INT(open_client(&C, &NET, url("https", "127.0.0.1", "UTM_PORT_MAIN"), NULL), UTM_OK);
     utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
-    CHECK_INT(get_account(&C, login, sizeof login), UTM_ERR_TLS_VERIFY);
-#endif
+    CHECK_INT(get_account(&C, login, sizeof login), UTM_OK);
+    {
+        static char stats[2048];
+        long long before;
+        CHECK_INT(stat_text("UTM_PORT_MAIN", stats, sizeof stats), 0);
+        /* the server names it saw: ours (none), then this reader's */
+        if (!strstr(stats, "\"sni\": [\"\", \"localhost\"]")) fprintf(stderr, "  SNI: %s\n", stats);
+        CHECK(strstr(stats, "\"sni\": [\"\", \"localhost\"]") != NULL);
+        /* a certificate whose CN and DNS names only look like the address */
+        before = stat_of("UTM_PORT_IPWILD", "requests");
+        CHECK_INT(open_client(&C, &NET, url("https", "127.0.0.1", "UTM_PORT_IPWILD"), NULL), UTM_OK);
+        utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
+        CHECK_INT(get_account(&C, login, sizeof login), UTM_ERR_TLS_VERIFY);
+        if (!strstr(utm_last_error(&C), "127.0.0.1")) fprintf(stderr, "  ip: %s\n", utm_last_error(&C));
+        CHECK(strstr(utm_last_error(&C), "iPAddress") != NULL);
+        CHECK_INT(stat_of("UTM_PORT_IPWILD", "requests"), before + 1);
+    }
 }
 
 static int hexval(int ch) { return ch <= '9' ? ch - '0' : (ch | 32) - 'a' + 10; }
@@ -735,6 +796,10 @@ static void test_plain_http_and_ipv6(void)
         CHECK_INT(open_client(&C, &NET, url("https", "[::1]", "UTM_PORT_V6"), &o), UTM_OK);
         utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
         CHECK_INT(get_account(&C, login, sizeof login), UTM_OK);
+        /* and by the address alone: the certificate's IP:::1 entry */
+        CHECK_INT(open_client(&C, &NET, url("https", "[::1]", "UTM_PORT_V6"), NULL), UTM_OK);
+        utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
+        CHECK_INT(get_account(&C, login, sizeof login), UTM_OK);
     }
     /* nobody listening */
     CHECK_INT(open_client(&C, &NET, "http://127.0.0.1:1", &plain), UTM_OK);
@@ -842,6 +907,7 @@ int main(void)
     RUN(test_tls12_resumption);
     RUN(test_server_closes_kept_connection);
     RUN(test_certificate_refusals);
+    RUN(test_dates_without_a_clock);
     RUN(test_old_tls_refused);
     RUN(test_servername_and_ip);
     RUN(test_pin);

@@ -6,6 +6,8 @@
 #   expired.pem/.key  localhost, valid only in 2020
 #   future.pem/.key   localhost, valid only from 2099
 #   rogue-ca.pem, rogue.pem/.key  localhost, signed by another CA
+#   ipwild.pem/.key   CN=127.0.0.1 and DNS:*.0.0.1, DNS:127.0.0.1 (no iPAddress
+#                     entry): names that only look like the address
 #   client.pem/.key   a client certificate signed by the CA (for mutual TLS)
 #   rsa.pem/.key      localhost with an RSA-2048 key, self-signed: its own
 #                     trust anchor (the on-chip runs and make heap)
@@ -14,7 +16,7 @@ set -eu
 d=$1
 mkdir -p "$d"
 cd "$d"
-[ -f ca.pem ] && [ -f server.pem ] && [ -f client.pem ] && [ -f rsa.pem ] && exit 0
+[ -f ca.pem ] && [ -f server.pem ] && [ -f client.pem ] && [ -f rsa.pem ] && [ -f ipwild.pem ] && exit 0
 
 ec() { openssl ecparam -name prime256v1 -genkey -noout -out "$1" 2>/dev/null; }
 
@@ -61,6 +63,7 @@ leaf wronghost ca.pem ca.key wrong.example "DNS:wrong.example" "$now" "$later"
 leaf expired ca.pem ca.key localhost "DNS:localhost" 200101000000Z 200201000000Z
 leaf rogue rogue-ca.pem rogue-ca.key localhost "DNS:localhost" "$now" "$later"
 leaf future ca.pem ca.key localhost "DNS:localhost" 20990101000000Z 20990201000000Z
+leaf ipwild ca.pem ca.key 127.0.0.1 "DNS:*.0.0.1,DNS:127.0.0.1" "$now" "$later"
 leaf client ca.pem ca.key appliance-42 "DNS:appliance-42" "$now" "$later" clientAuth
 openssl req -x509 -newkey rsa:2048 -nodes -keyout rsa.key -out rsa.pem -days 30 \
     -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null

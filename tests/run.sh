@@ -70,6 +70,7 @@ tls_suites() { # BUILD_DIR WHERE: integration and cli of that build
     emu_start PLAIN $KEYS
     emu_start ROGUE --cert $PKI/rogue.pem --key $PKI/rogue.key $KEYS
     emu_start WRONGHOST --cert $PKI/wronghost.pem --key $PKI/wronghost.key $KEYS
+    emu_start IPWILD --cert $PKI/ipwild.pem --key $PKI/ipwild.key $KEYS
     emu_start EXPIRED --cert $PKI/expired.pem --key $PKI/expired.key $KEYS
     emu_start FUTURE --cert $PKI/future.pem --key $PKI/future.key $KEYS
     emu_start MTLS $S $KEYS --client-ca $PKI/ca.pem
@@ -78,7 +79,7 @@ tls_suites() { # BUILD_DIR WHERE: integration and cli of that build
     emu_start TLS12 $S $KEYS --tls-max 1.2
     emu_start CLI $S $KEYS --tfa-user tfauser:tfa-Passw0rd
     emu_start CLILOCK $S $KEYS
-    if emu_wait MAIN V11 SHORT LOCK PLAIN ROGUE WRONGHOST EXPIRED FUTURE MTLS TLS10 TLS11 TLS12 CLI CLILOCK; then
+    if emu_wait MAIN V11 SHORT LOCK PLAIN ROGUE WRONGHOST IPWILD EXPIRED FUTURE MTLS TLS10 TLS11 TLS12 CLI CLILOCK; then
         # IPv6 loopback, where the machine has it
         if python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0))' 2>/dev/null; then
             emu_start V6 --host ::1 $S $KEYS && emu_wait V6

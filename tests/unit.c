@@ -1211,6 +1211,36 @@ static void test_plain_credentials(void)
     CHECK(strstr(logbuf, "in clear") != NULL);
 }
 
+/* A path built from data cannot walk the API: dot segments (plain or
+ * percent-encoded) are refused, and '#', a stray '%' and spaces are sent
+ * encoded, as data. */
+static void test_request_paths(void)
+{
+    static const char *refused[] = { "/api/../admin", "/api/./x", "/..", "/api/%2e%2E/x", "/api/.%2e",
+                                     "/api/%2E/x", "/a/..?q=1", NULL };
+    static const struct { const char *path, *sent; } encoded[] = {
+        { "/a#b", "GET /a%23b HTTP/1.1" }, { "/a%zz", "GET /a%25zz HTTP/1.1" }, { "/a%4", "GET /a%254 HTTP/1.1" },
+        { "/a%41", "GET /a%41 HTTP/1.1" }, { "/a b", "GET /a%20b HTTP/1.1" }, { "/api/..x/.y", "GET /api/..x/.y HTTP/1.1" },
+        { "/api/x?q=../..", "GET /api/x?q=../.. HTTP/1.1" }, { "/x?a=1#f", "GET /x?a=1%23f HTTP/1.1" },
+    };
+    utm_response_t r;
+    size_t i;
+    for (i = 0; refused[i]; i++) {
+        fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        client();
+        if (get(refused[i], NULL, 0, &r) != UTM_ERR_ARG) fprintf(stderr, "  path %s was not refused\n", refused[i]);
+        CHECK_INT(get(refused[i], NULL, 0, &r), UTM_ERR_ARG);
+        CHECK_INT((int)F.sent_len, 0);
+    }
+    for (i = 0; i < sizeof encoded / sizeof encoded[0]; i++) {
+        fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        client();
+        CHECK_INT(get(encoded[i].path, NULL, 0, &r), UTM_OK);
+        if (fake_sent_count(&F, encoded[i].sent) != 1) fprintf(stderr, "  path %s: want %s\n", encoded[i].path, encoded[i].sent);
+        CHECK_INT(fake_sent_count(&F, encoded[i].sent), 1);
+    }
+}
+
 static int login_rc(const char *answer)
 {
     fake_reset(&F, answer);
@@ -1558,6 +1588,25 @@ static void test_small_paths(void)
     utm_json_t j;
     utm_filter_t f;
     char out[128];
+    /* IP address literals (a server named by address gets no SNI and is
+     * matched against iPAddress entries only) */
+    {
+        static const struct { const char *s; size_t n; unsigned char last, first; } ip[] = {
+            { "127.0.0.1", 4, 1, 127 }, { "::1", 16, 1, 0 }, { "::", 16, 0, 0 }, { "fe80::1:2", 16, 2, 0xfe },
+            { "1:2:3:4:5:6:7:8", 16, 8, 0 }, { "::ffff:10.0.0.5", 16, 5, 0 }, { "2001:db8::", 16, 0, 0x20 },
+            { "256.0.0.1", 0, 0, 0 }, { "1.2.3", 0, 0, 0 }, { "1.2.3.4.5", 0, 0, 0 }, { "1:2:3:4:5:6:7:8:9", 0, 0, 0 },
+            { "1::2::3", 0, 0, 0 }, { ":1", 0, 0, 0 }, { "1:", 0, 0, 0 }, { "12345::", 0, 0, 0 }, { "localhost", 0, 0, 0 },
+            { "1.2.3.4x", 0, 0, 0 }, { "", 0, 0, 0 }, { "1:2:3:4:5:6:7::8", 0, 0, 0 },
+        };
+        unsigned char b[16];
+        size_t i, n;
+        for (i = 0; i < sizeof ip / sizeof ip[0]; i++) {
+            n = utm__parse_ip(ip[i].s, b);
+            if (n != ip[i].n) fprintf(stderr, "  ip %s -> %u\n", ip[i].s, (unsigned)n);
+            CHECK_INT(n, ip[i].n);
+            if (n && n == ip[i].n) CHECK(b[n - 1] == ip[i].last && b[0] == ip[i].first);
+        }
+    }
     /* HTTP dates: IMF-fixdate only */
     CHECK_INT(utm__http_date("Sun, 06 Nov 1994 08:49:37 GMT", 29), 784111777);
     CHECK_INT(utm__http_date("Sat, 01 Jan 2000 00:00:00 GMT", 29), Y2K);
@@ -1682,6 +1731,7 @@ int main(void)
     RUN(test_login_body_escaping);
     RUN(test_login_answer_wiped);
     RUN(test_plain_credentials);
+    RUN(test_request_paths);
     RUN(test_login_failures);
     RUN(test_tfa);
     RUN(test_tfa_callback);
