@@ -9,6 +9,7 @@
 #include "utmstack.h"
 #include "utmstack_posix.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { EX_OK = 0, EX_USAGE = 2, EX_CRED = 3, EX_TLS = 4, EX_NET = 5, EX_HTTP = 6, EX_LOCKED = 7 };
+enum { EX_OK = 0, EX_USAGE = 2, EX_CRED = 3, EX_TLS = 4, EX_NET = 5, EX_HTTP = 6, EX_LOCKED = 7, EX_LOCAL = 8 };
 
 static const char usage_text[] =
     "usage: utmstack [options] COMMAND [ARGS]\n"
@@ -40,20 +41,24 @@ static const char usage_text[] =
     "  --password-file FILE   [UTMSTACK_PASSWORD: the password itself]\n"
     "  --api-key-file FILE    [UTMSTACK_API_KEY: the key itself] sent as Utm-Internal-Key\n"
     "  --bearer-file FILE     [UTMSTACK_BEARER: the credential itself] v11 API key\n"
-    "  --token-file FILE      [UTMSTACK_TOKEN_FILE] session cache (mode 0600)\n"
+    "  --token-file FILE      [UTMSTACK_TOKEN_FILE] session cache (mode 0600), one entry\n"
+    "                         per server and user\n"
+    "  --allow-insecure-token use a cached token over http:// or with --insecure too\n"
     "  --remember-me          ask for a 30-day token at login\n"
     "  --timeout MS           [UTMSTACK_TIMEOUT_MS] deadline of each request\n"
     "  -v, --verbose          request and response lines on stderr (secrets as ***)\n"
     "\n"
     "Exit status: 0 success, 2 usage, 3 credentials refused, 4 TLS or certificate,\n"
-    "5 network or timeout, 6 other HTTP error, 7 account locked (423).\n";
+    "5 network or timeout, 6 other HTTP error, 7 account locked (423),\n"
+    "8 local file error (the token cache).\n";
 
 typedef struct cli {
     const char *url, *ca, *servername, *user, *token_file, *command, *path, *data, *index;
-    int insecure, remember, verbose, all;
+    int insecure, remember, verbose, all, allow_insecure_token;
     unsigned long timeout_ms;
     char password[512], api_key[4096], bearer[4096], token[4096];
     int have_password, have_api_key, have_bearer, token_valid;
+    char cache_note[800]; /* why a cached session was not used */
     /* search */
     utm_filter_t *filters;
     size_t nfilters;
@@ -267,34 +272,158 @@ static int tfa_cb(void *user, char *buf, size_t size)
     return n ? 0 : -1;
 }
 
-/* ---- the token file: a session cache, 0600, replaced atomically ---- */
-static void load_token(cli_t *o)
+/* ---- the token cache --------------------------------------------------------
+ * One file, several sessions, like gh's hosts file: a header line, then one
+ * line per origin and user, "ORIGIN USER EXPIRES TOKEN" (the user with
+ * '%', spaces and line ends %-encoded, "-" for none). A token is used only
+ * for the origin (scheme, host, port, path prefix) and user it was issued
+ * for; never over http:// or with --insecure unless --allow-insecure-token.
+ * The file must be a regular file of the caller's, unreadable by others; it
+ * is replaced through a new file (O_EXCL, 0600) in its own directory.      */
+#define CACHE_HEADER "utmstack-token-cache 1"
+#define CACHE_MAX 32768
+
+typedef struct cache { char text[CACHE_MAX + 1]; size_t len; } cache_t;
+
+static int local_error(const char *what, const char *file, const char *why)
 {
-    FILE *f;
-    size_t n;
-    if (!o->token_file || !(f = fopen(o->token_file, "r"))) return;
-    if (!fgets(o->token, sizeof o->token, f)) o->token[0] = 0;
-    fclose(f);
-    n = strlen(o->token);
-    while (n > 0 && (o->token[n - 1] == '\n' || o->token[n - 1] == '\r')) o->token[--n] = 0;
+    fprintf(stderr, "utmstack: %s %s: %s\n", what, file, why);
+    return EX_LOCAL;
 }
 
-static int save_token(const cli_t *o, const char *token)
+/* scheme://host:port/prefix, lower-case scheme and host, the port explicit */
+static void cache_origin(const cli_t *o, char *out, size_t size)
 {
-    char tmp[4200];
-    int fd, ok;
-    size_t n = strlen(token);
-    if (!o->token_file || !token) return 0;
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.%ld.tmp", o->token_file, (long)getpid()) >= sizeof tmp) return -1;
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) return -1;
-    ok = fchmod(fd, 0600) == 0 && write(fd, token, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, o->token_file) != 0) {
-        unlink(tmp);
-        fprintf(stderr, "utmstack: warning: cannot write token file %s: %s\n", o->token_file, strerror(errno));
-        return -1;
+    const char *u = o->url, *rest = strstr(u, "://"), *path, *colon;
+    size_t i, n = 0;
+    int https = strncmp(u, "http://", 7) != 0 && strncmp(u, "HTTP://", 7) != 0;
+    rest = rest ? rest + 3 : u;
+    path = strchr(rest, '/');
+    if (!path) path = rest + strlen(rest);
+    colon = memchr(rest, ']', (size_t)(path - rest)) ? strstr(rest, "]:") : memchr(rest, ':', (size_t)(path - rest));
+    if (colon && colon[0] == ']') colon++;
+    n += (size_t)snprintf(out, size, "%s://", https ? "https" : "http");
+    for (i = 0; rest + i < (colon ? colon : path) && n + 1 < size; i++) out[n++] = (char)tolower((unsigned char)rest[i]);
+    n += (size_t)snprintf(out + n, n < size ? size - n : 0, ":%.*s", colon ? (int)(path - colon - 1) : 3,
+                          colon ? colon + 1 : https ? "443" : "80");
+    if (n < size) snprintf(out + n, size - n, "%s", path);
+    n = strlen(out);
+    while (n > 0 && out[n - 1] == '/') out[--n] = 0;
+}
+
+static void cache_user(const char *user, char *out, size_t size)
+{
+    size_t n = 0;
+    if (!user) { snprintf(out, size, "-"); return; }
+    for (; *user && n + 4 < size; user++) {
+        unsigned char ch = (unsigned char)*user;
+        if (ch <= ' ' || ch == '%' || ch == 0x7f) n += (size_t)snprintf(out + n, size - n, "%%%02X", ch);
+        else out[n++] = (char)ch;
     }
+    out[n] = 0;
+}
+
+/* 0 read (or no file: empty), else the exit code after a message. */
+static int cache_read(const cli_t *o, cache_t *k)
+{
+    struct stat st;
+    ssize_t n;
+    int fd = open(o->token_file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    k->len = 0;
+    k->text[0] = 0;
+    if (fd < 0 && errno == ENOENT) return 0;
+    if (fd < 0) return local_error("token cache", o->token_file, errno == ELOOP ? "is a symbolic link: refused" : strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) { close(fd); return local_error("token cache", o->token_file, "not a regular file: refused"); }
+    if (st.st_uid != geteuid()) { close(fd); return local_error("token cache", o->token_file, "owned by another user: refused"); }
+    if (st.st_mode & 077) { close(fd); return local_error("token cache", o->token_file, "readable or writable by others (chmod 600 it): refused"); }
+    while ((n = read(fd, k->text + k->len, CACHE_MAX - k->len)) > 0) k->len += (size_t)n;
+    close(fd);
+    if (n < 0) return local_error("token cache", o->token_file, strerror(errno));
+    if (k->len == CACHE_MAX) return local_error("token cache", o->token_file, "larger than 32 KiB: refused");
+    k->text[k->len] = 0;
+    return 0;
+}
+
+/* The entry for this origin and user (any user when none is given): its
+ * token into o->token and its expiry; 0 when none. */
+static int cache_find(cli_t *o, const cache_t *k, int64_t *exp)
+{
+    char origin[600], user[600], line[4800];
+    const char *p = k->text;
+    int found = 0;
+    cache_origin(o, origin, sizeof origin);
+    cache_user(o->user, user, sizeof user);
+    if (strncmp(p, CACHE_HEADER "\n", sizeof CACHE_HEADER) != 0) return 0; /* none, or an old bare token */
+    for (p = strchr(p, '\n'); p && *++p;) {
+        const char *end = strchr(p, '\n');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char f_origin[600], f_user[600], f_token[4096];
+        long long f_exp;
+        if (n < sizeof line) {
+            memcpy(line, p, n);
+            line[n] = 0;
+            if (sscanf(line, "%599s %599s %lld %4095s", f_origin, f_user, &f_exp, f_token) == 4 &&
+                !strcmp(f_origin, origin) && (!o->user || !strcmp(f_user, user))) {
+                snprintf(o->token, sizeof o->token, "%s", f_token);
+                *exp = f_exp;
+                found = 1;
+            }
+            wipe(line, sizeof line);
+            wipe(f_token, sizeof f_token);
+        }
+        if (!end) break;
+        p = end;
+    }
+    return found;
+}
+
+/* Rewrite the cache with this origin and user's entry replaced; every
+ * other origin's entry is kept. 0, or the exit code after a message. */
+static int cache_save(const cli_t *o, const char *token, int64_t exp)
+{
+    static cache_t k;
+    char origin[600], user[600], tmp[4200], dir[4200], *slash;
+    const char *p;
+    int fd, rc, ok;
+    FILE *f;
+    if (!o->token_file || !token) return 0;
+    rc = cache_read(o, &k);
+    if (rc) return rc;
+    cache_origin(o, origin, sizeof origin);
+    cache_user(o->user, user, sizeof user);
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.XXXXXX", o->token_file) >= sizeof tmp)
+        return local_error("token cache", o->token_file, "name too long");
+    fd = mkstemp(tmp); /* O_CREAT|O_EXCL, 0600, in the cache's own directory */
+    if (fd < 0) return local_error("cannot write token cache", o->token_file, strerror(errno));
+    f = fdopen(fd, "w");
+    if (!f) { close(fd); unlink(tmp); return local_error("cannot write token cache", o->token_file, strerror(errno)); }
+    fprintf(f, "%s\n", CACHE_HEADER);
+    if (!strncmp(k.text, CACHE_HEADER "\n", sizeof CACHE_HEADER))
+        for (p = strchr(k.text, '\n'); p && *++p;) {
+            const char *end = strchr(p, '\n');
+            size_t n = end ? (size_t)(end - p) : strlen(p), lo = strlen(origin), lu = strlen(user);
+            int mine = n > lo + lu + 1 && !strncmp(p, origin, lo) && p[lo] == ' ' && !strncmp(p + lo + 1, user, lu) &&
+                       p[lo + 1 + lu] == ' ';
+            if (!mine) fprintf(f, "%.*s\n", (int)n, p);
+            if (!end) break;
+            p = end;
+        }
+    fprintf(f, "%s %s %lld %s\n", origin, user, (long long)exp, token);
+    ok = fflush(f) == 0 && fsync(fd) == 0;
+    ok = fclose(f) == 0 && ok;
+    wipe(&k, sizeof k);
+    if (!ok || rename(tmp, o->token_file) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return local_error("cannot write token cache", o->token_file, strerror(e));
+    }
+    /* the rename itself durable: the directory too */
+    snprintf(dir, sizeof dir, "%s", o->token_file);
+    slash = strrchr(dir, '/');
+    if (slash) *(slash == dir ? slash + 1 : slash) = 0;
+    else snprintf(dir, sizeof dir, ".");
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) { (void)fsync(fd); close(fd); }
     return 0;
 }
 
@@ -356,7 +485,8 @@ static int cmd_login(utm_client_t *c, cli_t *o)
     if (!o->user || !o->have_password) die_usage("login needs --user and a password (--password-file or UTMSTACK_PASSWORD)", NULL);
     rc = utm_auth_login(c);
     if (rc) return fail(c, rc, "login");
-    save_token(o, utm_auth_token(c));
+    rc = cache_save(o, utm_auth_token(c), utm_auth_expires(c));
+    if (rc) return rc;
     who = utm_auth_subject(c)[0] ? utm_auth_subject(c) : o->user;
     fputs("{\"authenticated\":true,\"user\":", stdout);
     print_json_string(stdout, who);
@@ -467,6 +597,7 @@ static void parse_args(cli_t *o, int argc, char **argv)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usage_text, stdout); exit(EX_OK); }
         else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) o->verbose = 1;
         else if (!strcmp(a, "--insecure")) o->insecure = 1;
+        else if (!strcmp(a, "--allow-insecure-token")) o->allow_insecure_token = 1;
         else if (!strcmp(a, "--remember-me")) o->remember = 1;
         else if (!strcmp(a, "--all")) o->all = 1;
         else if (TAKES("--url")) o->url = val;
@@ -515,20 +646,44 @@ static void parse_args(cli_t *o, int argc, char **argv)
     if (!o->url) die_usage("no server: --url or UTMSTACK_URL", NULL);
 }
 
+/* The cached session for this origin and user, when there is one and it may
+ * be sent here: o->token_valid, or a note saying why not. 0, or EX_LOCAL. */
+static int cache_load(utm_client_t *c, cli_t *o)
+{
+    static cache_t k;
+    char origin[600];
+    int64_t exp = 0;
+    int rc, plain = strncmp(o->url, "https://", 8) != 0 && strncmp(o->url, "HTTPS://", 8) != 0;
+    if (!o->token_file || !strcmp(o->command, "login")) return 0;
+    rc = cache_read(o, &k);
+    if (rc) return rc;
+    cache_origin(o, origin, sizeof origin);
+    if (!cache_find(o, &k, &exp)) {
+        snprintf(o->cache_note, sizeof o->cache_note, "no cached session for %s%s%s in %s: run `utmstack login`", origin,
+                 o->user ? " and user " : "", o->user ? o->user : "", o->token_file);
+    } else if ((plain || o->insecure) && !o->allow_insecure_token) {
+        snprintf(o->cache_note, sizeof o->cache_note, "the cached session for %s is not sent %s (--allow-insecure-token)",
+                 origin, plain ? "over http://" : "with --insecure");
+    } else if (utm_auth_set_token(c, o->token) == UTM_OK && utm_auth_expires(c) > (int64_t)time(NULL) + 60) {
+        o->token_valid = 1; /* judged by its exp claim against our clock, with a minute to spare */
+    } else {
+        char when[40];
+        time_t t = (time_t)(utm_auth_expires(c) ? utm_auth_expires(c) : exp);
+        struct tm tmv;
+        if (!gmtime_r(&t, &tmv) || !strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv)) snprintf(when, sizeof when, "?");
+        snprintf(o->cache_note, sizeof o->cache_note, "the cached session for %s expired at %s: run `utmstack login`",
+                 origin, when);
+    }
+    utm_auth_clear(c);
+    wipe(&k, sizeof k);
+    return 0;
+}
+
 /* Credentials, in order: internal key, fixed bearer, user and password
  * (with a cached token when one is valid), a valid cached token alone.      */
 static int setup_auth(utm_client_t *c, cli_t *o)
 {
     int rc = UTM_OK, login = strcmp(o->command, "login") == 0;
-    if (!login && o->token_file) {
-        load_token(o);
-        if (o->token[0]) {
-            /* judged here by its exp claim against our clock, with a minute to spare */
-            if (utm_auth_set_token(c, o->token) == UTM_OK && utm_auth_expires(c) > (int64_t)time(NULL) + 60)
-                o->token_valid = 1;
-            utm_auth_clear(c);
-        }
-    }
     if (o->have_api_key) return utm_auth_use_internal_key(c, o->api_key);
     if (o->have_bearer) return utm_auth_use_bearer(c, o->bearer);
     if (o->user && o->have_password) {
@@ -538,6 +693,10 @@ static int setup_auth(utm_client_t *c, cli_t *o)
     }
     if (o->token_valid && !login) return utm_auth_set_token(c, o->token);
     if (login) die_usage("login needs --user and a password (--password-file or UTMSTACK_PASSWORD)", NULL);
+    if (o->token_file && o->cache_note[0]) { /* the cache's own reason, not a usage text */
+        fprintf(stderr, "utmstack: %s\n", o->cache_note);
+        exit(EX_USAGE);
+    }
     die_usage("no credentials: --user with a password, --api-key-file, --bearer-file or a valid --token-file", NULL);
     return rc;
 }
@@ -582,6 +741,11 @@ int main(int argc, char **argv)
         utm_client_free(&client);
         return rc == UTM_ERR_URL || rc == UTM_ERR_ARG ? EX_USAGE : code;
     }
+    code = cache_load(&client, &o);
+    if (code) {
+        utm_client_free(&client);
+        return code;
+    }
     rc = setup_auth(&client, &o);
     if (rc) {
         code = fail(&client, rc, "credentials");
@@ -596,8 +760,10 @@ int main(int argc, char **argv)
     else code = cmd_http(&client, &o, "PUT");
     /* a renewed token goes back to the cache */
     if (strcmp(o.command, "login") != 0 && o.token_file && utm_auth_token(&client) &&
-        o.user && o.have_password && strcmp(utm_auth_token(&client), o.token) != 0)
-        save_token(&o, utm_auth_token(&client));
+        o.user && o.have_password && strcmp(utm_auth_token(&client), o.token) != 0) {
+        int saved = cache_save(&o, utm_auth_token(&client), utm_auth_expires(&client));
+        if (saved && code == EX_OK) code = saved;
+    }
     utm_client_free(&client);
     free_search_args(&o);
     wipe(&o, sizeof o);

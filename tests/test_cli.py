@@ -256,14 +256,22 @@ def test_two_factor():
     assert rc == 3, (rc, err)
 
 
+def cache_entries(path):
+    """The cache's entries: (origin, user, expires, token) per line after its header."""
+    lines = open(path).read().splitlines()
+    assert lines[0] == "utmstack-token-cache 1", lines[:1]
+    return [tuple(line.split(" ")) for line in lines[1:]]
+
+
 def test_token_file():
     path = os.path.join(TMP, "session")
     rc, out, err, _ = run(["--token-file", path, "login"], PASSWORD)
     assert rc == 0, err
     mode = stat.S_IMODE(os.stat(path).st_mode)
     assert mode == 0o600, oct(mode)
-    token = open(path).read().strip()
-    assert token.count(".") == 2
+    (origin, user, expires, token), = cache_entries(path)
+    assert origin == "https://localhost:%s" % PORT and user == "admin", (origin, user)
+    assert token.count(".") == 2 and int(expires) == json.loads(out)["expires"]
     logins = stats()["logins"]
     # a valid cached token: no login, with or without the password at hand
     rc, out, err, _ = run(["--token-file", path, "get", "/api/account"], {"UTMSTACK_USER": "admin"})
@@ -275,13 +283,97 @@ def test_token_file():
     assert stats()["logins"] == logins
     # a bad cached token: with a password the tool logs in again and stores the new one
     with open(path, "w") as f:
-        f.write("garbage\n")
-    assert run(["--token-file", path, "get", "/api/account"])[0] == 2   # nothing valid to use
+        f.write("utmstack-token-cache 1\nhttps://localhost:%s admin 4102444800 garbage\n" % PORT)
+    rc, _, err, _ = run(["--token-file", path, "get", "/api/account"])
+    assert rc == 2 and "run `utmstack login`" in err, (rc, err)  # nothing valid to use
     rc, out, err, _ = run(["--token-file", path, "get", "/api/account"], PASSWORD)
     assert rc == 0, err
     assert stats()["logins"] == logins + 1
-    assert open(path).read().strip().count(".") == 2
+    assert cache_entries(path)[0][3].count(".") == 2
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_token_cache_is_bound_to_origin_and_user():
+    path = os.path.join(TMP, "bound")
+    assert run(["--token-file", path, "login"], PASSWORD)[0] == 0
+    # another server: the token is not sent there
+    url = "https://localhost:%s" % LOCK_PORT
+    before = stats(LOCK_PORT)["requests"]
+    rc, _, err, _ = run(["--token-file", path, "get", "/api/account"], url=url)
+    assert rc == 2 and "no cached session for %s" % url in err, (rc, err)
+    assert stats(LOCK_PORT)["requests"] == before + 1  # only the stats reading itself
+    # another user
+    rc, _, err, _ = run(["--token-file", path, "get", "/api/account"], {"UTMSTACK_USER": "bob"})
+    assert rc == 2 and "user bob" in err, (rc, err)
+    # --insecure: only with the explicit flag
+    rc, _, err, _ = run(["--insecure", "--token-file", path, "get", "/api/account"])
+    assert rc == 2 and "--allow-insecure-token" in err, (rc, err)
+    rc, out, err, _ = run(["--insecure", "--allow-insecure-token", "--token-file", path, "get", "/api/account"])
+    assert rc == 0 and json.loads(out)["login"] == "admin", err
+    # a second origin gets an entry of its own; the first one is kept
+    other = "https://127.0.0.1:%s" % PORT
+    assert run(["--token-file", path, "login"], PASSWORD, url=other)[0] == 0
+    assert sorted(e[0] for e in cache_entries(path)) == sorted(["https://localhost:%s" % PORT, other])
+    for u in (URL, other):
+        rc, out, err, _ = run(["--token-file", path, "get", "/api/account"], url=u)
+        assert rc == 0, (u, err)
+
+
+def test_token_cache_files_are_checked():
+    d = tempfile.mkdtemp(prefix="cache.", dir=TMP)
+    good = os.path.join(d, "good")
+    assert run(["--token-file", good, "login"], PASSWORD)[0] == 0
+    # a symbolic link to another file: refused, not followed
+    link = os.path.join(d, "link")
+    os.symlink(good, link)
+    rc, _, err, _ = run(["--token-file", link, "get", "/api/account"])
+    assert rc == 8 and "symbolic link" in err, (rc, err)
+    # a FIFO: refused at once, no hang
+    fifo = os.path.join(d, "fifo")
+    os.mkfifo(fifo, 0o600)
+    rc, _, err, _ = run(["--token-file", fifo, "get", "/api/account"], timeout=10)
+    assert rc == 8 and "regular file" in err, (rc, err)
+    # readable by others
+    loose = os.path.join(d, "loose")
+    with open(good) as f, open(loose, "w") as g:
+        g.write(f.read())
+    os.chmod(loose, 0o644)
+    rc, _, err, _ = run(["--token-file", loose, "get", "/api/account"])
+    assert rc == 8 and "chmod 600" in err, (rc, err)
+    # someone else's file (checked where we can give a file away: as root)
+    if os.geteuid() == 0:
+        theirs = os.path.join(d, "theirs")
+        with open(good) as f, open(theirs, "w") as g:
+            g.write(f.read())
+        os.chmod(theirs, 0o600)
+        os.chown(theirs, 65534, 65534)
+        rc, _, err, _ = run(["--token-file", theirs, "get", "/api/account"])
+        assert rc == 8 and "another user" in err, (rc, err)
+    # a save that cannot happen fails the command
+    rc, out, err, _ = run(["--token-file", os.path.join(d, "missing", "cache"), "login"], PASSWORD)
+    assert rc == 8 and "cannot write token cache" in err and out == "", (rc, out, err)
+    # the temporary file is a new one: files planted where the old name
+    # (FILE.PID.tmp) would be are left alone, and none is left behind
+    plant = os.path.join(d, "planted")
+    pid = os.getpid()
+    planted = ["%s.%d.tmp" % (plant, n) for n in range(pid, pid + 400)]
+    for name in planted:
+        open(name, "w").close()
+        os.chmod(name, 0o666)
+    assert run(["--token-file", plant, "login"], PASSWORD)[0] == 0
+    assert all(os.path.exists(n) and os.path.getsize(n) == 0 for n in planted)
+    left = [n for n in os.listdir(d) if n.startswith("planted.") and not n.endswith(".tmp")]
+    assert left == [], left
+    # an expired session, no password: said so, with the way out
+    exp = {"alg": "HS512"}, {"sub": "admin", "auth": "ROLE_ADMIN", "authenticated": True, "exp": 1000000000}
+    import base64
+    b64 = lambda o: base64.urlsafe_b64encode(json.dumps(o).encode()).decode().rstrip("=")
+    old = os.path.join(d, "old")
+    with open(old, "w") as f:
+        f.write("utmstack-token-cache 1\n%s admin 1000000000 %s.%s.c2ln\n" % (URL, b64(exp[0]), b64(exp[1])))
+    os.chmod(old, 0o600)
+    rc, _, err, _ = run(["--token-file", old, "get", "/api/account"])
+    assert rc == 2 and "expired at 2001-09-09T01:46:40Z: run `utmstack login`" in err, (rc, err)
 
 
 def test_option_beats_environment():
