@@ -89,10 +89,10 @@ test-valgrind: deps
 	@$(MAKE) --no-print-directory all $(B)/unit $(B)/integration $(B)/lwip_test
 	@B=$(B) RUNNER="$(VALGRIND)" UTM_UNDER_VALGRIND=1 sh tests/run.sh
 
-FUZZERS := http split json jwt encode
+FUZZERS := http split json jwt encode jsondiff
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 30
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fake.h $(HDRS)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fake.h tests/json_oracle.h $(HDRS)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_FLAGS) -std=c99 -Wall -Wextra $(TINY) $(INC) $< -o $@ $(MBEDTLS_LIBS)
 

@@ -62,6 +62,9 @@
  *   UTMSTACK_ERRMSG_MAX         LAYOUT 160    bytes: utm_last_error() text
  *   UTMSTACK_MAX_HEADERS        impl   100    header lines in one response
  *   UTMSTACK_MAX_HEADER_BYTES   impl   32768  bytes of headers (+ trailers)
+ *   UTMSTACK_JSON_DEPTH         impl   64     levels, 2..4096: deepest JSON
+ *                               nesting read (UTM_ERR_JSON_DEPTH beyond;
+ *                               bounds jsmn's closing walk: linear time)
  *   UTMSTACK_LOG_LINE           impl   200    bytes: longest log line
  *   UTMSTACK_NO_TEXT            impl   off: no message text in the image:
  *                               utm_strerror() and utm_last_error() give
@@ -92,8 +95,8 @@
  *   config/mbedtls_lean_config.h (26.0 KiB on a Cortex-M4); route it with
  *   mbedtls_platform_set_calloc_free(). Deepest stack of a login + search +
  *   request over TLS on a Cortex-M4, mbedTLS included: 4.7 KiB. Flash of the
- *   library's own code (jsmn in, mbedTLS out) at -Os on a Cortex-M4: 25.1 KiB,
- *   19.1 KiB with UTMSTACK_NO_TEXT. README.md has the tables.
+ *   library's own code (jsmn in, mbedTLS out) at -Os on a Cortex-M4: 26.3 KiB,
+ *   20.1 KiB with UTMSTACK_NO_TEXT. README.md has the tables.
  *
  * THREADS: one utm_client_t per task. Two clients in two tasks need no lock;
  * the library has no global mutable state. On mbedTLS 4.x (and 3.6 with
@@ -209,6 +212,8 @@ extern "C" {
     X(UTM_ERR_NO_CREDENTIALS, -5, "no credentials: set a password, token, bearer or internal key") \
     X(UTM_ERR_STATE, -6, "call not valid in this state") \
     X(UTM_ERR_PLAINTEXT, -7, "a credential over http:// refused (use https://, or allow_plain_credentials)") \
+    X(UTM_ERR_LAYOUT, -8, "utm_client_t has another size here than in the implementation (layout macros differ)") \
+    X(UTM_ERR_REENTRANT, -9, "called from inside one of this client's own callbacks") \
     X(UTM_ERR_DNS, -10, "host name lookup failed") \
     X(UTM_ERR_CONNECT, -11, "could not connect") \
     X(UTM_ERR_TIMEOUT, -12, "timed out") \
@@ -237,6 +242,7 @@ extern "C" {
     X(UTM_ERR_JSON_TYPE, -52, "JSON value has another type") \
     X(UTM_ERR_NOT_FOUND, -53, "JSON key or element not found") \
     X(UTM_ERR_DOC_TOO_LARGE, -54, "document larger than UTMSTACK_DOC_SIZE") \
+    X(UTM_ERR_JSON_DEPTH, -55, "JSON nested deeper than UTMSTACK_JSON_DEPTH") \
     X(UTM_ERR_AUTH, -60, "credentials refused (401)") \
     X(UTM_ERR_FORBIDDEN, -61, "forbidden (403)") \
     X(UTM_ERR_LOCKED, -62, "login locked: too many failures from this address (423)") \
@@ -264,6 +270,9 @@ typedef void (*utm_log_fn)(void *user, int level, const char *msg);
  *             (UTM_ERR_TIMEOUT when nothing could be written in timeout_ms).
  * recv_fn:    bytes read (1..len), 0 when the peer closed in order, or a
  *             negative UTM_ERR_* (UTM_ERR_TIMEOUT, UTM_ERR_NET on reset).
+ *             timeout_ms 0 is a probe: return what is already there (or
+ *             the close), else UTM_ERR_TIMEOUT at once, never block. It
+ *             runs before each reuse of a kept connection.
  * close_fn:   closes the connection; harmless when none is open.
  * now_ms_fn:  a monotonic millisecond clock; wrapping at 2^32 is fine.
  * entropy_fn: fills buf with len bytes of real entropy (a hardware RNG,
@@ -379,6 +388,8 @@ typedef struct utm_client {
     unsigned char pin_failed_, have_session_, tls_ready_, rx_any_, ready_, eof_unsigned_;
     unsigned char ip_[16], ip_len_, ip_failed_; /* the server named by address */
     unsigned char dates_unknown_;
+    unsigned char probe_, eol_mask_; /* a zero-wait read; line ends seen (1 CRLF, 2 LF) */
+    unsigned char in_cb_;            /* inside a user callback: no calls back in */
     /* credentials */
     int auth_mode_;
     int remember_me_;
@@ -405,7 +416,7 @@ typedef struct utm_client {
     uint32_t conn_requests_;
     size_t rpos_, rlen_, wlen_;
     /* statistics (utm_client_stats) */
-    uint32_t st_connects_, st_full_, st_resumed_, st_requests_, st_retries_;
+    uint32_t st_connects_, st_full_, st_resumed_, st_requests_, st_retries_, st_stale_;
     char errmsg_[UTMSTACK_ERRMSG_MAX];
     unsigned char buf_[UTMSTACK_BUF_SIZE];
     char doc_[UTMSTACK_DOC_SIZE];
@@ -421,7 +432,15 @@ typedef struct utm_client {
     mbedtls_ssl_session session_;
 } utm_client_t;
 
+/* Sets up c from cfg (copied; the strings and buffers it points to must
+ * live as long as c). Every file that includes utmstack.h must see the same
+ * LAYOUT macros: the macro below passes the caller's sizeof(utm_client_t),
+ * and a client of another size is refused (UTM_ERR_LAYOUT), nothing written.
+ * No call on a client may be made from inside its own callbacks (on_doc,
+ * on_header, on_body, tfa_fn, password_fn, log_fn): UTM_ERR_REENTRANT.     */
 UTMSTACK_API int utm_client_init(utm_client_t *c, const utm_config_t *cfg);
+UTMSTACK_API int utm_client_init_sized(utm_client_t *c, const utm_config_t *cfg, size_t client_size);
+#define utm_client_init(c, cfg) utm_client_init_sized((c), (cfg), sizeof(utm_client_t))
 /* Closes the connection, frees mbedTLS state and wipes the whole struct. */
 UTMSTACK_API void utm_client_free(utm_client_t *c);
 /* Closes the connection (the next request opens one, resuming TLS). */
@@ -441,6 +460,8 @@ typedef struct utm_stats {
     uint32_t verify_flags;      /* last certificate verification flags */
     int tls_version;            /* of the last handshake: 0x0303 TLS 1.2,
                                    0x0304 TLS 1.3 (0: none yet) */
+    uint32_t stale_closed;      /* kept connections found with unexpected
+                                   bytes or closed before reuse: replaced */
 } utm_stats_t;
 UTMSTACK_API void utm_client_stats(const utm_client_t *c, utm_stats_t *out);
 
@@ -599,7 +620,12 @@ typedef struct utm_search_result {
 
 /* One page. Documents larger than UTMSTACK_DOC_SIZE (or with more tokens
  * than UTMSTACK_JSON_TOKENS) are counted in `skipped`; the search goes on
- * and then returns UTM_ERR_DOC_TOO_LARGE unless UTM_SEARCH_SKIP_OVERSIZED. */
+ * and then returns UTM_ERR_DOC_TOO_LARGE unless UTM_SEARCH_SKIP_OVERSIZED.
+ * on_doc gets only whole documents that passed the strict grammar (RFC
+ * 8259). When the answer turns out malformed (UTM_ERR_JSON, a network
+ * error...) the documents delivered before were each whole and valid, but
+ * the answer was not: treat the page as incomplete; nothing after the fault
+ * is delivered. on_doc must not call the client (UTM_ERR_REENTRANT).     */
 UTMSTACK_API int utm_search(utm_client_t *c, const utm_search_t *s, utm_search_result_t *r);
 /* Page after page from s->page, until `top` documents, a short page, or
  * on_doc asks to stop. Neither call hands on_doc more than `size` documents
@@ -658,6 +684,12 @@ UTMSTACK_API int utm_search_body(const utm_filter_t *filters, size_t count, char
 
 #ifndef UTMSTACK_MAX_HEADERS
 #define UTMSTACK_MAX_HEADERS 100
+#endif
+#ifndef UTMSTACK_JSON_DEPTH
+#define UTMSTACK_JSON_DEPTH 64
+#endif
+#if UTMSTACK_JSON_DEPTH < 2 || UTMSTACK_JSON_DEPTH > 4096
+#error "UTMSTACK_JSON_DEPTH must be 2..4096"
 #endif
 #ifndef UTMSTACK_MAX_HEADER_BYTES
 #define UTMSTACK_MAX_HEADER_BYTES 32768
@@ -1009,7 +1041,9 @@ static void utm__emit(utm_client_t *c, int level, utm__line_t *l)
     l->b[l->n] = 0;
     for (i = 0; i < l->n; i++) /* a log line never carries raw controls */
         if ((unsigned char)l->b[i] < 0x20) l->b[i] = '?';
+    c->in_cb_++;
     c->cfg_.log_fn(c->cfg_.log_user, level, l->b);
+    c->in_cb_--;
 }
 
 static void utm__log2(utm_client_t *c, int level, const char *a, const char *b)
@@ -1043,21 +1077,171 @@ static uint32_t utm__wait(utm_client_t *c, uint32_t limit)
 /* ==== json ============================================================== */
 
 static int utm__skip(const utm_json_t *j, int at);
-static int utm__is_json_number(const char *s, size_t n);
 static int utm__is_ws_byte(char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; }
-static int utm__is_json_literal(const char *s, size_t n)
+static int utm__hex4(const char *s, uint32_t *out);
+
+/* ---- the strict grammar: RFC 8259, one pass, no recursion ---- */
+
+/* Length of the JSON number at s[0..n), or 0: -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)? */
+static size_t utm__number_len(const char *s, size_t n)
 {
-    return (n == 4 && (memcmp(s, "true", 4) == 0 || memcmp(s, "null", 4) == 0)) ||
-           (n == 5 && memcmp(s, "false", 5) == 0) || utm__is_json_number(s, n);
+    size_t i = 0;
+    if (i < n && s[i] == '-') i++;
+    if (i >= n) return 0;
+    if (s[i] == '0') i++;
+    else if (s[i] >= '1' && s[i] <= '9') while (i < n && utm__is_digit((unsigned char)s[i])) i++;
+    else return 0;
+    if (i < n && s[i] == '.') {
+        if (++i >= n || !utm__is_digit((unsigned char)s[i])) return 0;
+        while (i < n && utm__is_digit((unsigned char)s[i])) i++;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        if (i >= n || !utm__is_digit((unsigned char)s[i])) return 0;
+        while (i < n && utm__is_digit((unsigned char)s[i])) i++;
+    }
+    return i;
 }
+
+static int utm__is_json_number(const char *s, size_t n) { return n > 0 && utm__number_len(s, n) == n; }
+
+/* Length of one well-formed UTF-8 sequence of a non-ASCII character at
+ * s[0..n) (RFC 3629: no overlongs, no surrogates, at most U+10FFFF), or 0. */
+static size_t utm__utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char lo = 0x80, hi = 0xBF;
+    size_t len, i;
+    if (s[0] >= 0xC2 && s[0] <= 0xDF) len = 2;
+    else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+        len = 3;
+        if (s[0] == 0xE0) lo = 0xA0;
+        if (s[0] == 0xED) hi = 0x9F;
+    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+        len = 4;
+        if (s[0] == 0xF0) lo = 0x90;
+        if (s[0] == 0xF4) hi = 0x8F;
+    } else return 0;
+    if (n < len || s[1] < lo || s[1] > hi) return 0;
+    for (i = 2; i < len; i++) if (s[i] < 0x80 || s[i] > 0xBF) return 0;
+    return len;
+}
+
+/* Length of the string at s[0] == '"' through its closing quote, or 0:
+ * escapes as the grammar has them, no raw control byte, valid UTF-8. A
+ * \u escape of a lone surrogate is grammatical (RFC 8259 8.2) and passes;
+ * utm_json_string() turns it into U+FFFD.                                  */
+static size_t utm__string_len(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 1;
+    while (i < n) {
+        unsigned char ch = u[i];
+        if (ch == '"') return i + 1;
+        if (ch < 0x20) return 0;
+        if (ch == '\\') {
+            if (i + 1 >= n) return 0;
+            ch = u[i + 1];
+            if (ch == 'u') {
+                uint32_t v;
+                if (i + 6 > n || utm__hex4(s + i + 2, &v) != 0) return 0;
+                i += 6;
+            } else if (ch == '"' || ch == '\\' || ch == '/' || ch == 'b' || ch == 'f' || ch == 'n' || ch == 'r' ||
+                       ch == 't') {
+                i += 2;
+            } else {
+                return 0;
+            }
+        } else if (ch < 0x80) {
+            i++;
+        } else {
+            size_t k = utm__utf8_len(u + i, n - i);
+            if (k == 0) return 0;
+            i += k;
+        }
+    }
+    return 0;
+}
+
+/* Is js[0..n) exactly one JSON text (RFC 8259), nested at most
+ * UTMSTACK_JSON_DEPTH deep? UTM_OK, UTM_ERR_JSON or UTM_ERR_JSON_DEPTH.
+ * Linear in n: each byte is looked at a bounded number of times.           */
+static int utm__json_check(const char *js, size_t n)
+{
+    unsigned char in_obj[(UTMSTACK_JSON_DEPTH + 7) / 8]; /* a bit per level: object or array */
+    size_t i = 0, depth = 0, k;
+    int want_value = 1;
+    for (;;) {
+        while (i < n && utm__is_ws_byte(js[i])) i++;
+        if (want_value) {
+            if (i >= n) return UTM_ERR_JSON;
+            switch (js[i]) {
+            case '{':
+            case '[': {
+                int obj = js[i] == '{';
+                if (depth >= UTMSTACK_JSON_DEPTH) return UTM_ERR_JSON_DEPTH;
+                if (obj) in_obj[depth / 8] = (unsigned char)(in_obj[depth / 8] | (1u << (depth % 8)));
+                else in_obj[depth / 8] = (unsigned char)(in_obj[depth / 8] & ~(1u << (depth % 8)));
+                depth++;
+                i++;
+                while (i < n && utm__is_ws_byte(js[i])) i++;
+                if (i < n && js[i] == (obj ? '}' : ']')) { /* empty (white space between is fine) */
+                    depth--;
+                    i++;
+                    want_value = 0;
+                    continue;
+                }
+                if (obj) goto key;
+                continue; /* an array's first value */
+            }
+            case '"':
+                k = utm__string_len(js + i, n - i);
+                break;
+            case 't': k = n - i >= 4 && memcmp(js + i, "true", 4) == 0 ? 4 : 0; break;
+            case 'f': k = n - i >= 5 && memcmp(js + i, "false", 5) == 0 ? 5 : 0; break;
+            case 'n': k = n - i >= 4 && memcmp(js + i, "null", 4) == 0 ? 4 : 0; break;
+            default: k = utm__number_len(js + i, n - i);
+            }
+            if (k == 0) return UTM_ERR_JSON;
+            i += k;
+            want_value = 0;
+            continue;
+        }
+        /* after a value: the end, a separator, or a close */
+        if (depth == 0) return i == n ? UTM_OK : UTM_ERR_JSON;
+        if (i >= n) return UTM_ERR_JSON;
+        {
+            int obj = in_obj[(depth - 1) / 8] >> ((depth - 1) % 8) & 1;
+            if (js[i] == (obj ? '}' : ']')) {
+                depth--;
+                i++;
+                continue;
+            }
+            if (js[i] != ',') return UTM_ERR_JSON;
+            i++;
+            want_value = 1;
+            if (!obj) continue;
+            while (i < n && utm__is_ws_byte(js[i])) i++;
+        }
+    key: /* an object member: "key" : value */
+        if (i >= n || js[i] != '"' || (k = utm__string_len(js + i, n - i)) == 0) return UTM_ERR_JSON;
+        i += k;
+        while (i < n && utm__is_ws_byte(js[i])) i++;
+        if (i >= n || js[i] != ':') return UTM_ERR_JSON;
+        i++;
+        want_value = 1;
+    }
+}
+
 static const jsmntok_t *utm__toks(const utm_json_t *j) { return (const jsmntok_t *)(const void *)j->tok; }
 
 UTMSTACK_API int utm_json_parse(utm_json_t *out, const char *js, size_t len, utm_json_token_t *tok, int max)
 {
     jsmn_parser p;
     int n;
-    size_t e;
     if (!out || !js || !tok || max <= 0 || len > (size_t)INT_MAX) return UTM_ERR_ARG;
+    n = utm__json_check(js, len); /* the grammar first: jsmn only tokenizes */
+    if (n) return n;
     jsmn_init(&p);
     n = jsmn_parse(&p, js, len, (jsmntok_t *)(void *)tok, (unsigned int)max);
     if (n == JSMN_ERROR_NOMEM) return UTM_ERR_JSON_TOKENS;
@@ -1078,22 +1262,10 @@ UTMSTACK_API int utm_json_parse(utm_json_t *out, const char *js, size_t len, utm
         }
     }
     if (n <= 0) return UTM_ERR_JSON;
-    /* jsmn checks only a primitive's first byte: the rest is checked here */
-    for (e = 0; e < (size_t)n; e++) {
-        const jsmntok_t *t = (const jsmntok_t *)(const void *)tok + e;
-        if (t->type == JSMN_PRIMITIVE && !utm__is_json_literal(js + t->start, (size_t)(t->end - t->start)))
-            return UTM_ERR_JSON;
-    }
     out->js = js;
     out->len = len;
     out->tok = tok;
     out->count = n;
-    /* exactly one value, then only white space ("1 2" is two tokens) */
-    if (utm__skip(out, 0) != n) return UTM_ERR_JSON;
-    e = (size_t)((const jsmntok_t *)(const void *)tok)[0].end;
-    if (((const jsmntok_t *)(const void *)tok)[0].type == JSMN_STRING) e++; /* its closing quote */
-    for (; e < len; e++)
-        if (!utm__is_ws_byte(js[e])) return UTM_ERR_JSON;
     return UTM_OK;
 }
 
@@ -1247,14 +1419,14 @@ static int utm__unescape(const char *s, size_t n, char *out, size_t cap)
                 uint32_t cp, lo;
                 if (i + 4 > n || utm__hex4(s + i, &cp)) return UTM_ERR_JSON;
                 i += 4;
-                if (cp >= 0xd800 && cp <= 0xdbff) {
-                    if (i + 6 > n || s[i] != '\\' || s[i + 1] != 'u' || utm__hex4(s + i + 2, &lo) ||
-                        lo < 0xdc00 || lo > 0xdfff)
-                        return UTM_ERR_JSON;
+                /* a surrogate pair is one character; a lone surrogate (legal
+                 * JSON, no character) becomes U+FFFD, the rest of the string kept */
+                if (cp >= 0xd800 && cp <= 0xdbff && i + 6 <= n && s[i] == '\\' && s[i + 1] == 'u' &&
+                    utm__hex4(s + i + 2, &lo) == 0 && lo >= 0xdc00 && lo <= 0xdfff) {
                     i += 6;
                     cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                } else if (cp >= 0xdc00 && cp <= 0xdfff) {
-                    return UTM_ERR_JSON;
+                } else if (cp >= 0xd800 && cp <= 0xdfff) {
+                    cp = 0xfffd;
                 }
                 if (cp < 0x80) enc[k++] = (char)cp;
                 else if (cp < 0x800) { enc[k++] = (char)(0xc0 | (cp >> 6)); enc[k++] = (char)(0x80 | (cp & 0x3f)); }
@@ -1290,29 +1462,6 @@ UTMSTACK_API int utm_json_string(const utm_json_t *j, int at, char *buf, size_t 
     return utm__unescape(p, n, buf, size);
 }
 
-/* A JSON number's text must match the grammar, not just strtod's. */
-static int utm__is_json_number(const char *s, size_t n)
-{
-    size_t i = 0;
-    if (i < n && s[i] == '-') i++;
-    if (i >= n) return 0;
-    if (s[i] == '0') i++;
-    else if (s[i] >= '1' && s[i] <= '9') while (i < n && utm__is_digit((unsigned char)s[i])) i++;
-    else return 0;
-    if (i < n && s[i] == '.') {
-        i++;
-        if (i >= n || !utm__is_digit((unsigned char)s[i])) return 0;
-        while (i < n && utm__is_digit((unsigned char)s[i])) i++;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-        if (i >= n || !utm__is_digit((unsigned char)s[i])) return 0;
-        while (i < n && utm__is_digit((unsigned char)s[i])) i++;
-    }
-    return i == n;
-}
-
 UTMSTACK_API int utm_json_int(const utm_json_t *j, int at, int64_t *out)
 {
     size_t n, i = 0;
@@ -1334,18 +1483,49 @@ UTMSTACK_API int utm_json_int(const utm_json_t *j, int at, int64_t *out)
     return UTM_OK;
 }
 
+/* A number of any length read with strtod: its significant digits (780 at
+ * most: more than the 767 that any double's halfway points need) and a
+ * sticky digit for the rest, then the decimal exponent; so it rounds as the
+ * whole text would, whatever its length.                                   */
 UTMSTACK_API int utm_json_double(const utm_json_t *j, int at, double *out)
 {
-    size_t n;
-    const char *p;
-    char tmp[64];
+    enum { MAXD = 780 };
+    char tmp[MAXD + 32], num[24], *o = tmp;
+    const char *p, *end;
+    size_t n, nd = 0;
+    long point = 0, e = 0, x;
+    int sticky = 0, frac = 0;
     if (!out) return UTM_ERR_ARG;
     if (utm_json_type(j, at) != UTM_JSON_NUMBER) return utm__valid(j, at) ? UTM_ERR_JSON_TYPE : UTM_ERR_NOT_FOUND;
     p = utm_json_raw(j, at, &n);
     if (!utm__is_json_number(p, n)) return UTM_ERR_JSON;
-    if (n >= sizeof tmp) return UTM_ERR_TOO_LONG;
-    memcpy(tmp, p, n);
-    tmp[n] = 0;
+    end = p + n;
+    if (*p == '-') *o++ = *p++;
+    *o++ = '0';
+    *o++ = '.';
+    for (; p < end && *p != 'e' && *p != 'E'; p++) {
+        if (*p == '.') { frac = 1; continue; }
+        if (nd == 0 && *p == '0') { point -= frac; continue; } /* leading zeros */
+        point += !frac;
+        if (nd < MAXD) *o++ = *p;
+        else sticky |= *p != '0';
+        nd++;
+    }
+    if (p < end) {
+        int neg;
+        p++;
+        neg = *p == '-';
+        if (*p == '+' || *p == '-') p++;
+        for (; p < end; p++) if (e < 100000) e = e * 10 + (*p - '0'); /* past that: 0 or infinity anyway */
+        if (neg) e = -e;
+    }
+    if (nd == 0) { *out = tmp[0] == '-' ? -0.0 : 0.0; return UTM_OK; }
+    if (sticky) *o++ = '1';
+    *o++ = 'e';
+    x = point + e;
+    if (x < 0) { *o++ = '-'; x = -x; }
+    p = utm__u64_str(num + sizeof num, (uint64_t)x);
+    memcpy(o, p, strlen(p) + 1);
     *out = strtod(tmp, NULL);
     return UTM_OK;
 }
@@ -1495,8 +1675,12 @@ static int utm__bio_send(void *ctx, const unsigned char *buf, size_t len)
 static int utm__bio_recv(void *ctx, unsigned char *buf, size_t len)
 {
     utm_client_t *c = (utm_client_t *)ctx;
-    uint32_t w = utm__wait(c, c->cfg_.io_timeout_ms);
+    uint32_t w = c->probe_ ? 0 : utm__wait(c, c->cfg_.io_timeout_ms);
     int n;
+    if (c->probe_) { /* only what is there already */
+        n = c->cfg_.port->recv_fn(c->cfg_.port_ctx, buf, UTM__MIN(len, (size_t)INT_MAX), 0);
+        return n == UTM_ERR_TIMEOUT ? MBEDTLS_ERR_SSL_WANT_READ : n >= 0 ? n : MBEDTLS_ERR_NET_RECV_FAILED;
+    }
     if (w == 0) { c->net_err_ = UTM_ERR_TIMEOUT; return MBEDTLS_ERR_SSL_TIMEOUT; }
     n = c->cfg_.port->recv_fn(c->cfg_.port_ctx, buf, UTM__MIN(len, (size_t)INT_MAX), w);
     if (n >= 0) return n; /* 0: closed */
@@ -1935,7 +2119,7 @@ static void utm__disconnect(utm_client_t *c)
 
 UTMSTACK_API void utm_client_close(utm_client_t *c)
 {
-    if (c && c->magic_ == UTM__MAGIC) utm__disconnect(c);
+    if (c && c->magic_ == UTM__MAGIC && !c->in_cb_) utm__disconnect(c);
 }
 
 static int utm__connect(utm_client_t *c)
@@ -1998,6 +2182,7 @@ static int utm__recv_some(utm_client_t *c, unsigned char *p, size_t n)
         int r;
         if (!c->tls_) {
             r = utm__bio_recv(c, p, n);
+            if (r == MBEDTLS_ERR_SSL_WANT_READ) return UTM_ERR_TIMEOUT; /* a probe found nothing */
             return r >= 0 ? r : (c->net_err_ ? c->net_err_ : UTM_ERR_NET);
         }
         r = mbedtls_ssl_read(&c->ssl_, p, n);
@@ -2013,6 +2198,7 @@ static int utm__recv_some(utm_client_t *c, unsigned char *p, size_t n)
         }
 #endif
         if (r != MBEDTLS_ERR_SSL_WANT_READ && r != MBEDTLS_ERR_SSL_WANT_WRITE) return utm__tls_fail(c, r);
+        if (c->probe_) return UTM_ERR_TIMEOUT; /* nothing there (a ticket at most) */
         if (++rounds > 1000) return UTM_ERR_TLS;
     }
 }
@@ -2219,8 +2405,13 @@ static int utm__fill(utm_client_t *c)
     n = utm__recv_some(c, c->buf_ + c->rlen_, sizeof c->buf_ - c->rlen_);
     if (n < 0) return n;
     if (n == 0) return UTM__EOF;
+    if (!c->rx_any_) { /* stray line ends are no answer (for the retry rule) */
+        const unsigned char *b = c->buf_ + c->rlen_;
+        int i;
+        for (i = 0; i < n; i++)
+            if (b[i] != '\r' && b[i] != '\n') { c->rx_any_ = 1; break; }
+    }
     c->rlen_ += (size_t)n;
-    c->rx_any_ = 1;
     return UTM_OK;
 }
 
@@ -2237,6 +2428,7 @@ static int utm__read_line(utm_client_t *c, int fold, char **line, size_t *len)
         if (nl) {
             size_t end = (size_t)(nl - s);
             size_t content = (end > 0 && s[end - 1] == '\r') ? end - 1 : end;
+            c->eol_mask_ |= content < end ? 1 : 2;
             if (fold && content > 0) {
                 if (end + 1 == avail) {
                     scan = end; /* need the next byte to know */
@@ -2385,7 +2577,13 @@ static int utm__on_header(utm_client_t *c, utm__req_t *q, utm__head_t *h, const 
     } else if (utm__ieq(name, nn, "date")) {
         c->server_date_ = utm__http_date(v, vn);
     }
-    if (q->on_header && !suppress_user && q->on_header(q->user, name, nn, v, vn)) return UTM_ERR_ABORTED;
+    if (q->on_header && !suppress_user) {
+        int stop;
+        c->in_cb_++;
+        stop = q->on_header(q->user, name, nn, v, vn);
+        c->in_cb_--;
+        if (stop) return UTM_ERR_ABORTED;
+    }
     return UTM_OK;
 }
 
@@ -2405,6 +2603,9 @@ static int utm__read_headers(utm_client_t *c, utm__req_t *q, utm__head_t *h, int
         if (rc) return rc;
         h->bytes += n + 2;
         if (h->bytes > UTMSTACK_MAX_HEADER_BYTES) return UTM_ERR_HTTP_HEADERS_TOO_LARGE;
+        /* CRLF or bare LF (RFC 9112 2.2), not both: a bare LF inside a CRLF
+         * block is where a proxy and we could cut lines differently */
+        if (c->eol_mask_ == 3) return UTM_ERR_HTTP_HEADER;
         if (n == 0) return UTM_OK;
         if (++h->headers > UTMSTACK_MAX_HEADERS) return UTM_ERR_HTTP_TOO_MANY_HEADERS;
         colon = (char *)memchr(l, ':', n);
@@ -2494,7 +2695,10 @@ static int utm__read_chunked(utm_client_t *c, utm__req_t *q, utm__head_t *h, utm
         if (rc) return rc == UTM_ERR_HTTP_LINE_TOO_LONG ? UTM_ERR_HTTP_CHUNK : rc;
         rc = utm__chunk_size(l, n, &size);
         if (rc) return rc;
-        if (size == 0) return utm__read_headers(c, q, h, 1, 1);
+        if (size == 0) {
+            c->eol_mask_ = 0; /* the trailer block is judged on its own */
+            return utm__read_headers(c, q, h, 1, 1);
+        }
         rc = utm__body_bytes(c, q, size, sink, ctx);
         if (rc) return rc;
         rc = utm__read_line(c, 0, &l, &n);
@@ -2540,6 +2744,7 @@ static int utm__read_response(utm_client_t *c, utm__req_t *q, int *reuse)
         memset(&h, 0, sizeof h);
         /* a few stray empty lines before a status line are tolerated */
         do {
+            c->eol_mask_ = 0;
             rc = utm__read_line(c, 0, &l, &n);
             if (rc) return rc == UTM_ERR_HTTP_LINE_TOO_LONG ? UTM_ERR_HTTP_STATUS_LINE : rc;
         } while (n == 0 && ++blank < 4);
@@ -2587,8 +2792,6 @@ static void utm__resp_init(utm__req_t *q)
     q->next_page = q->last_page = 0;
 }
 
-/* Send one request and read its answer, with one transparent retry on a
- * fresh connection when a reused one failed before any answer byte.        */
 /* Would this request carry a secret: a credential header, a password in
  * the body, a code in the query?                                          */
 static int utm__carries_secret(const utm_client_t *c, const utm__req_t *q)
@@ -2597,6 +2800,23 @@ static int utm__carries_secret(const utm_client_t *c, const utm__req_t *q)
     return !(q->flags & UTM_REQ_NO_AUTH) && (c->auth_mode_ == UTM__AUTH_KEY || c->cred_[0]);
 }
 
+/* Before a kept connection carries another request: bytes waiting on it
+ * (what the last answer did not account for: a body after a 204, a second
+ * answer, a stray line end) or its end mean it is out of step, and reading
+ * them as the next answer would be wrong (RFC 9112 6.3): close it.         */
+static int utm__stale(utm_client_t *c)
+{
+    int r;
+    if (c->rpos_ != c->rlen_) return 1;
+    c->probe_ = 1;
+    r = utm__recv_some(c, c->buf_, sizeof c->buf_);
+    c->probe_ = 0;
+    c->rpos_ = c->rlen_ = 0;
+    return r != UTM_ERR_TIMEOUT;
+}
+
+/* Send one request and read its answer, with one transparent retry on a
+ * fresh connection when a reused one failed before any answer byte.        */
 static int utm__exchange(utm_client_t *c, utm__req_t *q)
 {
     int attempt;
@@ -2606,6 +2826,11 @@ static int utm__exchange(utm_client_t *c, utm__req_t *q)
     }
     for (attempt = 0;; attempt++) {
         int rc, reused, reuse = 0;
+        if (c->connected_ && c->conn_requests_ > 0 && utm__stale(c)) {
+            c->st_stale_++;
+            utm__log2(c, UTM_LOG_INFO, "the kept connection held unexpected bytes or was closed: a new one", NULL);
+            utm__disconnect(c);
+        }
         if (!c->connected_) {
             rc = utm__connect(c);
             if (rc) return rc;
@@ -2654,6 +2879,7 @@ static int utm__capture(void *ctx, const char *p, size_t n)
 static int utm__begin(utm_client_t *c)
 {
     if (!c || c->magic_ != UTM__MAGIC) return UTM_ERR_ARG;
+    if (c->in_cb_) return UTM_ERR_REENTRANT; /* the exchange under way would be broken */
     if (!c->ready_) return UTM_ERR_STATE;
     c->errmsg_[0] = 0;
     c->deadline_ = c->cfg_.request_timeout_ms ? utm__now(c) + c->cfg_.request_timeout_ms : 0;
@@ -2729,7 +2955,9 @@ static int utm__jwt_load(utm_client_t *c, int fresh, int pre)
         num = utm_json_type(&j, i) == UTM_JSON_NUMBER ? utm_json_raw(&j, i, &len) : NULL;
         if (!num || !utm__is_json_number(num, len) || utm__json_whole(num, len, &exp) != UTM_OK) exp = 0;
         i = utm_json_find(&j, 0, "sub");
-        if (i < 0 || utm_json_string(&j, i, c->sub_, sizeof c->sub_) < 0) c->sub_[0] = 0;
+        rc = i < 0 ? -1 : utm_json_string(&j, i, c->sub_, sizeof c->sub_);
+        /* a login name: not one cut at a \u0000, none with control bytes */
+        if (rc < 0 || strlen(c->sub_) != (size_t)rc || utm__has_ctl(c->sub_, (size_t)rc)) utm__wipe(c->sub_, sizeof c->sub_);
         rc = UTM_OK;
     }
     utm__wipe(c->doc_, (size_t)n);
@@ -2859,7 +3087,11 @@ static int utm__login(utm_client_t *c)
     if (c->auth_mode_ != UTM__AUTH_LOGIN) return UTM_ERR_NO_CREDENTIALS;
     if (c->pass_fn_) {
         utm__wipe(c->pass_, sizeof c->pass_);
-        if (c->pass_fn_(c->pass_user_, c->pass_, sizeof c->pass_) != 0 || memchr(c->pass_, 0, sizeof c->pass_) == NULL) {
+        int got;
+        c->in_cb_++;
+        got = c->pass_fn_(c->pass_user_, c->pass_, sizeof c->pass_);
+        c->in_cb_--;
+        if (got != 0 || memchr(c->pass_, 0, sizeof c->pass_) == NULL) {
             utm__wipe(c->pass_, sizeof c->pass_);
             utm__seterr(c, "the password callback gave no password", NULL);
             return UTM_ERR_NO_CREDENTIALS;
@@ -2899,7 +3131,11 @@ static int utm__login_full(utm_client_t *c)
     if (rc == UTM_TFA_REQUIRED && c->cfg_.tfa_fn) {
         char code[72];
         memset(code, 0, sizeof code);
-        if (c->cfg_.tfa_fn(c->cfg_.tfa_user, code, sizeof code - 1) != 0) {
+        int got;
+        c->in_cb_++;
+        got = c->cfg_.tfa_fn(c->cfg_.tfa_user, code, sizeof code - 1);
+        c->in_cb_--;
+        if (got != 0) {
             utm__seterr(c, "no two-factor code given", NULL);
             rc = UTM_ERR_TFA_CODE;
         } else {
@@ -3093,12 +3329,21 @@ UTMSTACK_API int utm_auth_check(utm_client_t *c, char *login, size_t size)
 
 /* ==== api =============================================================== */
 
-UTMSTACK_API int utm_client_init(utm_client_t *c, const utm_config_t *cfg)
+/* The plain function, for callers that cannot use the macro (another
+ * language through an FFI): no size check. */
+UTMSTACK_API int (utm_client_init)(utm_client_t *c, const utm_config_t *cfg)
+{
+    return utm_client_init_sized(c, cfg, sizeof(utm_client_t));
+}
+
+UTMSTACK_API int utm_client_init_sized(utm_client_t *c, const utm_config_t *cfg, size_t client_size)
 {
     const char *u, *h, *he, *p;
     size_t n;
     int rc;
     if (!c || !cfg) return UTM_ERR_ARG;
+    if (client_size != sizeof(utm_client_t)) return UTM_ERR_LAYOUT; /* writing would overrun it */
+    if (c->magic_ == UTM__MAGIC && c->in_cb_) return UTM_ERR_REENTRANT;
     memset(c, 0, sizeof *c);
     c->magic_ = UTM__MAGIC;
     mbedtls_ssl_init(&c->ssl_);
@@ -3194,7 +3439,7 @@ UTMSTACK_API int utm_client_init(utm_client_t *c, const utm_config_t *cfg)
 
 UTMSTACK_API void utm_client_free(utm_client_t *c)
 {
-    if (!c || c->magic_ != UTM__MAGIC) return;
+    if (!c || c->magic_ != UTM__MAGIC || c->in_cb_) return;
     utm__disconnect(c);
     mbedtls_ssl_free(&c->ssl_);
     mbedtls_ssl_config_free(&c->conf_);
@@ -3221,15 +3466,20 @@ UTMSTACK_API void utm_client_stats(const utm_client_t *c, utm_stats_t *out)
     out->tls_error = c->tls_err_;
     out->verify_flags = c->verify_flags_;
     out->tls_version = c->tls_version_;
+    out->stale_closed = c->st_stale_;
 }
 
 /* ---- any endpoint ---- */
-typedef struct utm__user_sink { utm_body_fn fn; void *user; } utm__user_sink_t;
+typedef struct utm__user_sink { utm_body_fn fn; void *user; utm_client_t *c; } utm__user_sink_t;
 
 static int utm__to_user(void *ctx, const char *p, size_t n)
 {
     const utm__user_sink_t *u = (const utm__user_sink_t *)ctx;
-    return u->fn(u->user, p, n) ? UTM_ERR_ABORTED : UTM_OK;
+    int stop;
+    u->c->in_cb_++;
+    stop = u->fn(u->user, p, n);
+    u->c->in_cb_--;
+    return stop ? UTM_ERR_ABORTED : UTM_OK;
 }
 
 static int utm__is_token(const char *s)
@@ -3278,6 +3528,7 @@ UTMSTACK_API int utm_request(utm_client_t *c, const utm_request_t *r, utm_respon
     if (r->on_body) {
         us.fn = r->on_body;
         us.user = r->user;
+        us.c = c;
         q.sink = utm__to_user;
         q.sink_ctx = &us;
     } else if (r->body_buf) {
@@ -3664,7 +3915,7 @@ static int utm__is_ws(int ch) { return ch == ' ' || ch == '\t' || ch == '\n' || 
 static void utm__split_append(utm__split_t *sp, const char *p, size_t n)
 {
     if (sp->oversize) return;
-    if (n >= sizeof sp->c->doc_ - sp->dlen) { sp->oversize = 1; return; }
+    if (n > sizeof sp->c->doc_ - sp->dlen) { sp->oversize = 1; return; }
     memcpy(sp->c->doc_ + sp->dlen, p, n);
     sp->dlen += n;
 }
@@ -3681,7 +3932,13 @@ static int utm__split_emit(utm__split_t *sp)
     if (rc == UTM_ERR_JSON_TOKENS) { sp->r->skipped++; sp->page_skipped++; sp->err = UTM_ERR_DOC_TOO_LARGE; return 0; }
     if (rc) return UTM_ERR_JSON;
     sp->r->docs++;
-    if (sp->s->on_doc && sp->s->on_doc(sp->s->user, &doc, sp->r->docs - 1)) { sp->r->stopped = 1; return UTM__STOP; }
+    if (sp->s->on_doc) {
+        int stop;
+        sp->c->in_cb_++;
+        stop = sp->s->on_doc(sp->s->user, &doc, sp->r->docs - 1);
+        sp->c->in_cb_--;
+        if (stop) { sp->r->stopped = 1; return UTM__STOP; }
+    }
     return 0;
 }
 

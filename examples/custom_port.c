@@ -33,6 +33,8 @@ static int modem_send(void *ctx, const unsigned char *buf, size_t len, uint32_t 
     return n > 0 ? n : n == -2 ? UTM_ERR_TIMEOUT : UTM_ERR_NET; /* partial writes are fine */
 }
 
+/* timeout_ms 0 is a probe (before a kept connection is reused): return what
+ * the modem already holds, or UTM_ERR_TIMEOUT at once; never block. */
 static int modem_recv(void *ctx, unsigned char *buf, size_t len, uint32_t timeout_ms)
 {
     modem_ctx_t *m = (modem_ctx_t *)ctx;

@@ -60,8 +60,9 @@ static int link_send(void *ctx, const unsigned char *buf, size_t len, uint32_t t
 static int link_recv(void *ctx, unsigned char *buf, size_t len, uint32_t timeout_ms)
 {
     link_t *l = (link_t *)ctx;
-    long n = l->rx >= 0 ? sh_read(l->rx, buf, len) : -1;
-    (void)timeout_ms;
+    long n;
+    if (timeout_ms == 0) return UTM_ERR_TIMEOUT; /* a probe: a FIFO read would block, so: nothing seen */
+    n = l->rx >= 0 ? sh_read(l->rx, buf, len) : -1;
     return n < 0 ? UTM_ERR_NET : (int)n;
 }
 

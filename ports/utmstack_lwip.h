@@ -234,6 +234,12 @@ static int utm__lwip_recv(void *ctx, unsigned char *buf, size_t len, uint32_t ti
     int fd = p->fd_plus1 - 1, r;
     ssize_t n;
     if (fd < 0) return UTM_ERR_NET;
+    if (timeout_ms == 0) { /* a probe: what is there, never a wait */
+        n = lwip_recv(fd, buf, len, MSG_DONTWAIT);
+        if (n >= 0) return (int)n;
+        p->last_errno = errno;
+        return (errno == EAGAIN || errno == EWOULDBLOCK) ? UTM_ERR_TIMEOUT : UTM_ERR_NET;
+    }
     r = utm__lwip_wait(fd, 0, timeout_ms);
     if (r == 0) return UTM_ERR_TIMEOUT;
     if (r < 0) { p->last_errno = errno; return UTM_ERR_NET; }

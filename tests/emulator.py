@@ -417,6 +417,9 @@ class Handler(BaseHTTPRequestHandler):
         if fault and fault["fault"] == "close-after":
             self.wfile.flush()
             self.close_connection = True
+        if fault and fault["fault"] == "push-extra":  # a second answer nobody asked for, connection kept
+            self.wfile.write(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{"login":"evil"}')
+            self.wfile.flush()
 
     def write_chunks(self, pieces):
         """Chunks of varying sizes, like a streaming Tomcat."""

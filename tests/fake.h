@@ -1,7 +1,8 @@
 /* A fake port: each connection serves one scripted byte string, in pieces
  * of a chosen size, records every byte sent, and runs a fake clock. A byte
- * FAKE_NEXT in a script ends one answer: a recv never reads past it, as a
- * server never answers a request it has not had. The same
+ * FAKE_NEXT in a script ends one answer: a recv never reads past it, and a
+ * probe (timeout 0) finds nothing there until the client has sent again, as
+ * a server never answers a request it has not had. The same
  * struct-of-pointers mechanism a user fills in for a custom transport.     */
 #ifndef UTM_FAKE_H
 #define UTM_FAKE_H
@@ -29,6 +30,8 @@ typedef struct fake {
     uint32_t now, tick;              /* clock: now, advanced by tick per recv */
     int64_t wall;                    /* time_fn: 0 = unknown */
     uint32_t last_timeout;
+    size_t sent_mark;                /* sent_len when a recv stopped at FAKE_NEXT */
+    int probes;                      /* recvs with timeout 0 */
 } fake_t;
 
 static int fake_connect(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms)
@@ -64,7 +67,11 @@ static int fake_recv(void *ctx, unsigned char *buf, size_t len, uint32_t timeout
     f->last_timeout = timeout_ms;
     f->now += f->tick;
     if (!f->open || i < 0) return UTM_ERR_NET;
-    if (f->pos < f->script_len[i] && f->script[i][f->pos] == FAKE_NEXT) f->pos++;
+    if (timeout_ms == 0) f->probes++;
+    if (f->pos < f->script_len[i] && f->script[i][f->pos] == FAKE_NEXT) {
+        if (timeout_ms == 0 && f->sent_len == f->sent_mark) return UTM_ERR_TIMEOUT; /* no new request yet */
+        f->pos++;
+    }
     left = f->script_len[i] - f->pos;
     if (left == 0) return f->end_code[i];
     {
@@ -77,6 +84,7 @@ static int fake_recv(void *ctx, unsigned char *buf, size_t len, uint32_t timeout
     memcpy(buf, f->script[i] + f->pos, n);
     f->pos += n;
     f->recvs++;
+    if (f->pos < f->script_len[i] && f->script[i][f->pos] == FAKE_NEXT) f->sent_mark = f->sent_len;
     return (int)n;
 }
 

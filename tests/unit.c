@@ -475,7 +475,8 @@ static void test_retry(void)
     utm_response_t r;
     utm_request_t q;
     utm_stats_t st;
-    /* the server closed the kept-alive connection: one transparent retry */
+    /* the server closed the kept-alive connection while it was idle: the
+     * check before reuse finds it, no request is lost, no retry needed */
     fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na");
     fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
     client();
@@ -483,17 +484,38 @@ static void test_retry(void)
     CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
     CHECK_STR(body, "b");
     utm_client_stats(&C, &st);
-    CHECK_INT(st.retries, 1);
+    CHECK_INT(st.retries, 0);
+    CHECK_INT(st.stale_closed, 1);
     CHECK_INT(st.connects, 2);
+    CHECK_INT(fake_sent_count(&F, "GET / "), 2);
+    /* it closed when the request came: one transparent retry */
+    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na\x1e");
+    fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
+    client();
+    CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+    CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+    CHECK_STR(body, "b");
+    utm_client_stats(&C, &st);
+    CHECK_INT(st.retries, 1);
+    CHECK_INT(st.stale_closed, 0);
     /* a reset counts too */
-    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na");
+    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na\x1e");
     F.end_code[0] = UTM_ERR_NET;
     fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
     client();
     CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
     CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+    /* a stray CRLF and then the close: like no answer at all, retried */
+    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na\x1e\r\n");
+    fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
+    client();
+    CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+    CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+    CHECK_STR(body, "b");
+    utm_client_stats(&C, &st);
+    CHECK_INT(st.retries, 1);
     /* POST without the retry flag: not sent twice */
-    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na");
+    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na\x1e");
     fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
     client();
     memset(&q, 0, sizeof q);
@@ -516,6 +538,79 @@ static void test_retry(void)
     CHECK_INT(get("/", body, sizeof body, &r), UTM_ERR_CLOSED);
     CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
     CHECK_STR(body, "b");
+}
+
+/* Bytes after a complete answer (a body with a 204 or 304 or a HEAD answer,
+ * more than Content-Length, a pushed second answer, a stray line end) are
+ * never read as the next request's answer (RFC 9112 6.3): the connection is
+ * found out of step before reuse and replaced. Every delivery pattern: all
+ * at once, a byte per read, the server keeping the connection open. */
+static void test_stale_bytes_never_answer(void)
+{
+    static const struct { const char *method, *first; } cases[] = {
+        { "GET", "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale" },
+        { "GET", "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\nstale" },
+        { "HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale" },
+        { "GET", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nastale" },
+        { "GET", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale" },
+        { "GET", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na\r\n" },
+        { "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\nstale" },
+    };
+    size_t i;
+    int pattern;
+    for (pattern = 0; pattern < 3; pattern++)
+        for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            char body[32];
+            utm_request_t q;
+            utm_response_t r;
+            utm_stats_t st;
+            fake_reset(&F, cases[i].first);
+            fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh");
+            if (pattern == 1) F.piece = 1;
+            if (pattern == 2) F.end_code[0] = UTM_ERR_TIMEOUT; /* still open after */
+            client();
+            memset(&q, 0, sizeof q);
+            q.method = cases[i].method;
+            q.path = "/";
+            q.flags = UTM_REQ_NO_AUTH;
+            CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+            CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
+            if (strcmp(body, "fresh") != 0) fprintf(stderr, "  case %u, pattern %d: %s\n", (unsigned)i, pattern, body);
+            CHECK_STR(body, "fresh");
+            utm_client_stats(&C, &st);
+            CHECK_INT(F.conn, 2);
+            CHECK_INT(st.retries, 0);
+        }
+}
+
+/* A bare LF ends a line (RFC 9112 2.2), but a status line and header block
+ * that mixes it with CRLF is refused: a proxy that reads the line ends
+ * otherwise would see other headers (response splitting). */
+static void test_line_ends(void)
+{
+    static const struct { const char *answer; int rc; } cases[] = {
+        { "HTTP/1.1 200 OK\nContent-Length: 1\n\na", UTM_OK },
+        { "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na", UTM_OK },
+        { "HTTP/1.1 200 OK\r\nX-A: x\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n", UTM_ERR_HTTP_HEADER },
+        { "HTTP/1.1 200 OK\r\nX-A: x\nContent-Length: 1\r\nContent-Length: 1\r\n\r\na", UTM_ERR_HTTP_HEADER },
+        { "HTTP/1.1 200 OK\nContent-Length: 1\r\n\r\na", UTM_ERR_HTTP_HEADER },
+        { "HTTP/1.1 200 OK\r\nContent-Length: 1\n\na", UTM_ERR_HTTP_HEADER },
+        { "HTTP/1.1 200 OK\r\nX-A: x\r\n y\nContent-Length: 1\r\n\r\na", UTM_ERR_HTTP_HEADER },
+    };
+    size_t i;
+    int piece;
+    for (piece = 0; piece < 2; piece++)
+        for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            char body[8];
+            utm_response_t r;
+            int rc;
+            fake_reset(&F, cases[i].answer);
+            F.piece = (size_t)piece;
+            client();
+            rc = get("/", body, sizeof body, &r);
+            if (rc != cases[i].rc) fprintf(stderr, "  line ends %u: %d\n", (unsigned)i, rc);
+            CHECK_INT(rc, cases[i].rc);
+        }
 }
 
 static void test_truncation_and_timeouts(void)
@@ -633,7 +728,7 @@ static void test_json_invalid(void)
 {
     static const char *bad[] = { "", "{", "[1,2", "{\"a\":1}}", "1 2", "{} {}", "\"unterminated", "{\"a\":tru}", "[01x]",
                                  "{\"a\":\"\\x\"}", NULL };
-    static const char *bad_strings[] = { "\"\\ud800\"", "\"\\udc00\"", "\"\\u12\"", "\"\\q\"", "\"\\ud83d\\u0041\"", NULL };
+    static const char *bad_strings[] = { "\"\\u12\"", "\"\\q\"", NULL };
     utm_json_token_t tok[8];
     utm_json_t j;
     char s[16];
@@ -643,9 +738,20 @@ static void test_json_invalid(void)
         if (rc == UTM_OK) fprintf(stderr, "  accepted: %s\n", bad[i]);
         CHECK(rc != UTM_OK);
     }
-    for (i = 0; bad_strings[i]; i++) /* refused by jsmn, or by our unescape */
-        CHECK(utm_json_parse(&j, bad_strings[i], strlen(bad_strings[i]), tok, 8) != UTM_OK ||
-              utm_json_string(&j, 0, s, sizeof s) == UTM_ERR_JSON);
+    for (i = 0; bad_strings[i]; i++) CHECK_INT(utm_json_parse(&j, bad_strings[i], strlen(bad_strings[i]), tok, 8), UTM_ERR_JSON);
+    /* a lone surrogate escape is legal JSON and no character: U+FFFD, the rest kept */
+    CHECK_INT(utm_json_parse(&j, "\"\\ud800\"", 8, tok, 8), UTM_OK);
+    CHECK_INT(utm_json_string(&j, 0, s, sizeof s), 3);
+    CHECK_STR(s, "\xef\xbf\xbd");
+    CHECK_INT(utm_json_parse(&j, "\"\\udc00x\"", 9, tok, 8), UTM_OK);
+    CHECK_INT(utm_json_string(&j, 0, s, sizeof s), 4);
+    CHECK_STR(s, "\xef\xbf\xbdx");
+    CHECK_INT(utm_json_parse(&j, "\"\\ud83d\\u0041\"", 14, tok, 8), UTM_OK);
+    CHECK_INT(utm_json_string(&j, 0, s, sizeof s), 4);
+    CHECK_STR(s, "\xef\xbf\xbd" "A");
+    CHECK_INT(utm_json_parse(&j, "\"\\ud83d\\ude00\"", 14, tok, 8), UTM_OK); /* a pair: one character */
+    CHECK_INT(utm_json_string(&j, 0, s, sizeof s), 4);
+    CHECK_STR(s, "\xf0\x9f\x98\x80");
     CHECK_INT(utm_json_parse(&j, "[1,2,3,4,5,6,7,8,9]", 19, tok, 8), UTM_ERR_JSON_TOKENS);
     CHECK_INT(utm_json_parse(&j, " 42 ", 4, tok, 8), UTM_OK); /* a bare number is a document too */
     CHECK_INT(utm_json_type(&j, 0), UTM_JSON_NUMBER);
@@ -653,6 +759,91 @@ static void test_json_invalid(void)
     CHECK_INT(utm_json_parse(&j, "[1e5,-0.5,true,false,null]", 26, tok, 8), UTM_OK);
     CHECK_INT(utm_json_parse(&j, "[1.]", 4, tok, 8), UTM_ERR_JSON);
     CHECK_INT(utm_json_parse(&j, "[nulll]", 7, tok, 8), UTM_ERR_JSON);
+}
+
+static int login_rc(const char *answer);
+
+/* RFC 8259 exactly, whatever jsmn lets through: separators, literals,
+ * numbers, escapes, raw control bytes, UTF-8; depth bounded. */
+static void test_json_strict(void)
+{
+    static const char *bad[] = {
+        "{\"id_token\" \"a.b.c\"}", "{\"id_token\":a.b.c}", "{\"id_token\":\"a.b.c\",}", "{\"id_token\"::\"a\"}",
+        "{\"id_token\":}", "{:\"a\"}", "{,\"a\":1}", "{\"a\":1,,\"b\":2}", "{\"a\":1 \"b\":2}", "{\"a\" \"b\"}",
+        "{\"a\",\"b\"}", "{\"a\":1:2}", "{1:2}", "[1,]", "[,1]", "[1 2]", "[1,,2]", "[:]", "{\"a\":[1}", "[{]}",
+        "\"tab\there\"", "\"nl\nhere\"", "\"\x01\"", "\"\xc0\x80\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"",
+        "\"\xe2\x82\"", "\"\x80\"", "\"\xff\"", "\"\xf0\x80\x80\x80\"", "01", "1.", ".5", "+1", "1e", "1e+", "-",
+        "--1", "0x10", "1.5.2", "True", "nul", "nulll", "[tru]", "\xef\xbb\xbf{}", "{}x", "[] ,", "\"\\u00g0\"", "\"\\",
+        "\"a", "[\"a\\\"]", "{\"a\":1}}", "[[]", "\x00", NULL };
+    static const char *good[] = {
+        "{}", "[]", " { } ", "[ ]", "0", "-0", "-0.0e-0", "1E+5", "123.456e789", "\"\"", "\"\\u0000\"", "true", "null",
+        "{\"a\":{\"b\":[1,{\"c\":null},\"x\"]},\"d\":false}", " [ 1 , 2 ] ", "\"\xc3\xa9\xe2\x9c\x93\xf0\x9f\x94\x92\"",
+        "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "{\"\":\"\"}", "\r\n\t [\r\n\t] \r\n\t", "\"\x7f\"", NULL };
+    static utm_json_token_t tok[200];
+    static char deep[100003];
+    utm_json_t j;
+    size_t n;
+    int i;
+    for (i = 0; bad[i]; i++) {
+        int rc = utm_json_parse(&j, bad[i], strlen(bad[i]) + (bad[i][0] == 0), tok, 200);
+        if (rc != UTM_ERR_JSON) fprintf(stderr, "  bad %d (%s) -> %d\n", i, bad[i], rc);
+        CHECK_INT(rc, UTM_ERR_JSON);
+    }
+    for (i = 0; good[i]; i++) {
+        int rc = utm_json_parse(&j, good[i], strlen(good[i]), tok, 200);
+        if (rc != UTM_OK) fprintf(stderr, "  good %d (%s) -> %d\n", i, good[i], rc);
+        CHECK_INT(rc, UTM_OK);
+    }
+    CHECK_INT(utm_json_parse(&j, "{\"a\":1}\0", 8, tok, 200), UTM_ERR_JSON); /* a NUL after the value */
+    CHECK_INT(utm_json_parse(&j, "\"a\0b\"", 5, tok, 200), UTM_ERR_JSON);      /* a raw NUL in a string */
+    /* depth: UTMSTACK_JSON_DEPTH levels read, one more is its own error,
+     * and a hundred thousand are refused at once (linear time) */
+    for (n = 0; n < UTMSTACK_JSON_DEPTH; n++) { deep[n] = '['; deep[2 * UTMSTACK_JSON_DEPTH - 1 - n] = ']'; }
+    CHECK_INT(utm_json_parse(&j, deep, 2 * UTMSTACK_JSON_DEPTH, tok, 200), UTM_OK);
+    memmove(deep + 1, deep, 2 * UTMSTACK_JSON_DEPTH);
+    deep[0] = '[';
+    deep[2 * UTMSTACK_JSON_DEPTH + 1] = ']';
+    CHECK_INT(utm_json_parse(&j, deep, 2 * UTMSTACK_JSON_DEPTH + 2, tok, 200), UTM_ERR_JSON_DEPTH);
+    memset(deep, '[', sizeof deep);
+    CHECK_INT(utm_json_parse(&j, deep, sizeof deep, tok, 200), UTM_ERR_JSON_DEPTH);
+    /* numbers of any length read as doubles, rounded as the whole text
+     * (as this libc's strtod reads the whole text: glibc and newlib round
+     * correctly, picolibc's does not) */
+    {
+        static char num[1200];
+        double d = 0;
+        strcpy(num, "1");
+        memset(num + 1, '0', 100);
+        strcpy(num + 101, "e-100");
+        CHECK_INT(utm_json_parse(&j, num, strlen(num), tok, 200), UTM_OK);
+        CHECK_INT(utm_json_double(&j, 0, &d), UTM_OK);
+        CHECK(d == 1.0);
+        strcpy(num, "-0.");
+        memset(num + 3, '0', 80);
+        strcpy(num + 83, "123e82");
+        CHECK_INT(utm_json_parse(&j, num, strlen(num), tok, 200), UTM_OK);
+        CHECK_INT(utm_json_double(&j, 0, &d), UTM_OK);
+        CHECK(d == -12.3);
+        /* 2^53 + 1 is halfway: even below it, but a 1 after 800 zeros tips it up */
+        strcpy(num, "9007199254740993.");
+        memset(num + 17, '0', 800);
+        strcpy(num + 817, "1");
+        CHECK_INT(utm_json_parse(&j, num, strlen(num), tok, 200), UTM_OK);
+        CHECK_INT(utm_json_double(&j, 0, &d), UTM_OK);
+        CHECK(d == strtod(num, NULL));
+        num[817] = 0;
+        CHECK_INT(utm_json_parse(&j, num, strlen(num), tok, 200), UTM_OK);
+        CHECK_INT(utm_json_double(&j, 0, &d), UTM_OK);
+        CHECK(d == strtod(num, NULL));
+        CHECK_INT(utm_json_parse(&j, "[0.0e99999999999999999999, -0]", 30, tok, 200), UTM_OK);
+        CHECK_INT(utm_json_double(&j, 1, &d), UTM_OK);
+        CHECK(d == 0.0);
+        CHECK_INT(utm_json_double(&j, 2, &d), UTM_OK);
+        CHECK(d == 0.0);
+    }
+    /* a login answer that is not JSON gives no session */
+    CHECK_INT(login_rc(http_json(200, NULL, "{\"id_token\" \"a.b.c\",\"authenticated\":true}")), UTM_ERR_JSON);
+    CHECK(utm_auth_token(&C) == NULL);
 }
 
 static void test_json_write(void)
@@ -1153,14 +1344,27 @@ static int client_holds(const char *s)
  * buffer, not in the I/O buffer the answer passed through. */
 static void test_login_answer_wiped(void)
 {
-    char sig[64];
-    const char *jwt = make_jwt("admin", Y2K + 86400, 1);
+    char sig[64], jwt[800];
+    snprintf(jwt, sizeof jwt, "%s", make_jwt("admin", Y2K + 86400, 1));
     snprintf(sig, sizeof sig, "%s", strrchr(jwt, '.') + 1);
     fake_reset(&F, login_answer(jwt, 1));
     client();
     CHECK_INT(utm_auth_use_password(&C, "admin", "s3cret-Passw0rd", 0), UTM_OK);
     CHECK_INT(utm_auth_login(&C), UTM_OK);
     CHECK(client_holds(sig)); /* the session's own copy */
+    CHECK_STR(utm_auth_subject(&C), "admin");
+    /* a subject cut by a \u0000, or with control bytes, is no login name */
+    {
+        static const char *subs[] = { "ad\\u0000min", "ad\\u0007min", "ad\\nmin" };
+        int k;
+        for (k = 0; k < 3; k++) {
+            fake_reset(&F, login_answer(make_jwt(subs[k], Y2K + 86400, 1), 1));
+            CHECK_INT(utm_auth_login(&C), UTM_OK);
+            CHECK_STR(utm_auth_subject(&C), "");
+        }
+        fake_reset(&F, login_answer(jwt, 1));
+        CHECK_INT(utm_auth_login(&C), UTM_OK);
+    }
     utm_auth_clear(&C);
     CHECK(!client_holds(sig));
     CHECK(!client_holds("s3cret-Passw0rd"));
@@ -1238,6 +1442,127 @@ static void test_request_paths(void)
         CHECK_INT(get(encoded[i].path, NULL, 0, &r), UTM_OK);
         if (fake_sent_count(&F, encoded[i].sent) != 1) fprintf(stderr, "  path %s: want %s\n", encoded[i].path, encoded[i].sent);
         CHECK_INT(fake_sent_count(&F, encoded[i].sent), 1);
+    }
+}
+
+/* Calls back into the client from its own callbacks: refused at once, and
+ * the exchange under way is not disturbed. */
+static int reentry_rc;
+static int reenter_on_doc(void *user, const utm_json_t *doc, uint64_t index)
+{
+    utm_request_t q;
+    utm_response_t r;
+    (void)user; (void)doc; (void)index;
+    memset(&q, 0, sizeof q);
+    q.path = "/api/account";
+    reentry_rc = utm_request(&C, &q, &r);
+    utm_client_close(&C); /* ignored: the answer is still being read */
+    return 0;
+}
+
+static int reenter_on_body(void *user, const char *p, size_t n)
+{
+    utm_search_t s;
+    utm_search_result_t r;
+    (void)user; (void)p; (void)n;
+    memset(&s, 0, sizeof s);
+    s.index_pattern = "alert-*";
+    reentry_rc = utm_search(&C, &s, &r);
+    return 0;
+}
+
+static void test_reentry_and_layout(void)
+{
+    static utm_client_t other;
+    utm_config_t cfg;
+    utm_search_t s;
+    utm_search_result_t r;
+    utm_request_t q;
+    utm_response_t resp;
+    size_t i;
+    int same = 1;
+    fake_reset(&F, http_json(200, NULL, "[{\"id\":\"1\"},{\"id\":\"2\"}]"));
+    client();
+    utm_auth_use_internal_key(&C, "k");
+    memset(&s, 0, sizeof s);
+    s.index_pattern = "alert-*";
+    s.on_doc = reenter_on_doc;
+    reentry_rc = 0;
+    CHECK_INT(utm_search(&C, &s, &r), UTM_OK);
+    CHECK_INT(reentry_rc, UTM_ERR_REENTRANT);
+    CHECK_INT(r.docs, 2);
+    CHECK_INT(fake_sent_count(&F, "GET /api/account"), 0);
+    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc");
+    client();
+    memset(&q, 0, sizeof q);
+    q.path = "/x";
+    q.flags = UTM_REQ_NO_AUTH;
+    q.on_body = reenter_on_body;
+    reentry_rc = 0;
+    CHECK_INT(utm_request(&C, &q, &resp), UTM_OK);
+    CHECK_INT(reentry_rc, UTM_ERR_REENTRANT);
+    /* a client of another size (a file built with other layout macros) is
+     * refused before a byte of it is written */
+    memset(&cfg, 0, sizeof cfg);
+    cfg.url = "http://utm.test";
+    cfg.port = &fake_port;
+    cfg.port_ctx = &F;
+    memset(&other, 0xab, sizeof other);
+    CHECK_INT(utm_client_init_sized(&other, &cfg, sizeof other - 64), UTM_ERR_LAYOUT);
+    CHECK_INT(utm_client_init_sized(&other, &cfg, sizeof other + 64), UTM_ERR_LAYOUT);
+    for (i = 0; i < sizeof other; i++) same &= ((unsigned char *)&other)[i] == 0xab;
+    CHECK(same);
+    CHECK_INT(utm_client_init(&other, &cfg), UTM_OK); /* the macro passes the right size */
+    CHECK_INT((utm_client_init)(&other, &cfg), UTM_OK); /* and the plain function is there */
+    utm_client_free(&other);
+}
+
+/* on_doc gets only complete, valid documents: an unclosed element that
+ * swallows the next one is refused whole; those before it were valid. The
+ * largest document held is UTMSTACK_DOC_SIZE bytes, exactly. */
+static void test_split_hands_only_valid_documents(void)
+{
+    static char big[2 * UTMSTACK_DOC_SIZE + 8];
+    utm_search_t s;
+    utm_search_result_t r;
+    docs_t d;
+    fake_reset(&F, http_json(200, NULL, "[{\"id\":\"1\"},{\"id\":[1,2},{\"id\":\"3\"}]"));
+    client();
+    utm_auth_use_internal_key(&C, "k");
+    memset(&s, 0, sizeof s);
+    memset(&d, 0, sizeof d);
+    s.index_pattern = "alert-*";
+    s.on_doc = on_doc;
+    s.user = &d;
+    CHECK_INT(utm_search(&C, &s, &r), UTM_ERR_JSON);
+    CHECK_INT(d.n, 1);
+    CHECK_STR(d.ids[0], "1");
+    /* one document of exactly UTMSTACK_DOC_SIZE bytes, then one a byte larger */
+    {
+        size_t n = UTMSTACK_DOC_SIZE;
+        char *p = big;
+        static char answer[3 * UTMSTACK_DOC_SIZE];
+        *p++ = '[';
+        memcpy(p, "{\"id\":\"", 7);
+        memset(p + 7, 'x', n - 9);
+        memcpy(p + n - 2, "\"}", 2);
+        p += n;
+        *p++ = ',';
+        memcpy(p, "{\"id\":\"", 7);
+        memset(p + 7, 'y', n - 8);
+        memcpy(p + n - 1, "\"}", 2);
+        p += n + 1;
+        *p++ = ']';
+        *p = 0;
+        snprintf(answer, sizeof answer, "HTTP/1.1 200 OK\r\nContent-Length: %u\r\n\r\n%s", (unsigned)strlen(big), big);
+        fake_reset(&F, answer);
+        client();
+        utm_auth_use_internal_key(&C, "k");
+        memset(&d, 0, sizeof d);
+        s.flags = UTM_SEARCH_SKIP_OVERSIZED;
+        CHECK_INT(utm_search(&C, &s, &r), UTM_OK);
+        CHECK_INT(r.docs, 1);
+        CHECK_INT(r.skipped, 1);
     }
 }
 
@@ -1644,6 +1969,15 @@ static void test_small_paths(void)
     CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_ENTROPY);
     CHECK(strstr(utm_last_error(&C), "entropy") != NULL);
     utm_client_free(&C);
+    /* a reseed that fails mid-session is an entropy error, not a generic TLS one */
+    CHECK_INT(client(), UTM_OK);
+#ifdef UTM__MBEDTLS4
+    CHECK_INT(utm__tls_fail(&C, PSA_ERROR_INSUFFICIENT_ENTROPY), UTM_ERR_ENTROPY);
+#else
+    CHECK_INT(utm__tls_fail(&C, MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED), UTM_ERR_ENTROPY);
+#endif
+    CHECK(strstr(utm_last_error(&C), "entropy") != NULL);
+    utm_client_free(&C);
     port.entropy_fn = stuck_entropy;
     for (STUCK_PERIOD = 1; STUCK_PERIOD <= 8; STUCK_PERIOD++) {
         CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_ENTROPY);
@@ -1718,9 +2052,12 @@ int main(void)
     RUN(test_limits);
     RUN(test_keep_alive);
     RUN(test_retry);
+    RUN(test_stale_bytes_never_answer);
+    RUN(test_line_ends);
     RUN(test_truncation_and_timeouts);
     RUN(test_json_reads);
     RUN(test_json_invalid);
+    RUN(test_json_strict);
     RUN(test_json_write);
     RUN(test_filters_all_operators);
     RUN(test_filters_rules);
@@ -1730,6 +2067,8 @@ int main(void)
     RUN(test_search_all_pages);
     RUN(test_login_body_escaping);
     RUN(test_login_answer_wiped);
+    RUN(test_reentry_and_layout);
+    RUN(test_split_hands_only_valid_documents);
     RUN(test_plain_credentials);
     RUN(test_request_paths);
     RUN(test_login_failures);

@@ -5,7 +5,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 secs=${FUZZ_SECONDS:-30}
 pass=0 fail=0
-for name in http split json jwt encode; do
+for name in http split json jwt encode jsondiff; do
     corpus=build-fuzz/corpus/$name
     mkdir -p "$corpus"
     cp -n tests/corpus/$name/* "$corpus"/ 2>/dev/null
