@@ -59,7 +59,7 @@ sizes: $(B)/sizes
 TINY := -DUTMSTACK_BUF_SIZE=512 -DUTMSTACK_DOC_SIZE=512 -DUTMSTACK_JSON_TOKENS=64 \
         -DUTMSTACK_MAX_HEADERS=16 -DUTMSTACK_MAX_HEADER_BYTES=2048 -DUTMSTACK_TOKEN_MAX=400
 
-$(B)/unit: tests/unit.c tests/fake.h tests/check.h $(HDRS) | $(B)
+$(B)/unit: tests/unit.c tests/fake.h tests/check.h tests/json_oracle.h $(HDRS) | $(B)
 	$(CC) $(CFLAGS) $(WARN) $(TINY) $(INC) $< -o $@ $(MBEDTLS_LIBS)
 
 $(B)/integration: tests/integration.c tests/check.h $(HDRS) | $(B)

@@ -75,7 +75,7 @@ int main(int argc, char **argv)
             s.sort_count = 1;
             s.page = 0 + 1; /* the server treats 0 and 1 alike */
             s.size = a.size;
-            s.top = 100;
+            s.top = a.size > 100 ? a.size : 100; /* the static answers hold `size` documents */
             s.on_doc = on_doc;
             rc = utm_search(&c, &s, &r);
             bytes += r.bytes;

@@ -68,7 +68,7 @@ $(MCU)/libmbedtls-m4-v36.a: config/mbedtls_lean_config.h | $(MCU)/inc/jsmn.h $(M
 
 # the offline unit tests, with the host's tiny limits: $(call unit,TARGET) -> $(MCU)/unit-TARGET.elf
 define unit
-$(MCU)/unit-$(1).elf: tests/unit.c tests/fake.h tests/check.h $(MCU_START_$(1)) mcu/semihost.h mcu/mps2.ld \
+$(MCU)/unit-$(1).elf: tests/unit.c tests/fake.h tests/check.h tests/json_oracle.h $(MCU_START_$(1)) mcu/semihost.h mcu/mps2.ld \
     mcu/mcu.mk $(HDRS) $(MCU)/libmbedtls-$(1).a
 	$(MCU_CC_$(1)) $(MCU_OPT) -g $(WARN) $(TINY) $(MCU_INC) -Itests tests/unit.c $(MCU_START_$(1)) \
 	    $(MCU_LD_$(1)) $(MCU)/libmbedtls-$(1).a -o $$@

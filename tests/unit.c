@@ -4,6 +4,7 @@
 #define UTMSTACK_IMPLEMENTATION
 #include "utmstack.h"
 #include "check.h"
+#include "json_oracle.h"
 #include "fake.h"
 
 #include <stdio.h>
@@ -762,6 +763,36 @@ static void test_json_invalid(void)
 }
 
 static int login_rc(const char *answer);
+
+/* Every kind of byte at every offset of a long string (the grammar check
+ * reads strings eight bytes at a time): the verdict is the oracle's. */
+static void test_json_string_offsets(void)
+{
+    static const char *specials[] = { "\"", "\\n", "\\u00e9", "\x01", "\x1f", "\x7f", "\xc3\xa9", "\xe2\x9c\x93",
+                                      "\xf0\x9f\x94\x92", "\xff", "\xc3", "\xed\xa0\x80", "\\", "\\x", " ", "~" };
+    utm_json_token_t tok[4];
+    utm_json_t j;
+    char text[64];
+    size_t k, sp, tail;
+    for (sp = 0; sp < sizeof specials / sizeof specials[0]; sp++)
+        for (k = 0; k < 20; k++)
+            for (tail = 0; tail < 10; tail += 9) {
+                size_t n = 0;
+                int ours, theirs;
+                text[n++] = '"';
+                memset(text + n, 'a', k);
+                n += k;
+                memcpy(text + n, specials[sp], strlen(specials[sp]));
+                n += strlen(specials[sp]);
+                memset(text + n, 'b', tail);
+                n += tail;
+                text[n++] = '"';
+                ours = utm_json_parse(&j, text, n, tok, 4) == UTM_OK;
+                theirs = oracle_json_valid((const unsigned char *)text, n, UTMSTACK_JSON_DEPTH);
+                if (ours != theirs) fprintf(stderr, "  special %u at %u: ours %d, oracle %d\n", (unsigned)sp, (unsigned)k, ours, theirs);
+                CHECK_INT(ours, theirs);
+            }
+}
 
 /* RFC 8259 exactly, whatever jsmn lets through: separators, literals,
  * numbers, escapes, raw control bytes, UTF-8; depth bounded. */
@@ -2058,6 +2089,7 @@ int main(void)
     RUN(test_json_reads);
     RUN(test_json_invalid);
     RUN(test_json_strict);
+    RUN(test_json_string_offsets);
     RUN(test_json_write);
     RUN(test_filters_all_operators);
     RUN(test_filters_rules);
