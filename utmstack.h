@@ -88,15 +88,15 @@
  *
  * SIZES (defaults, mbedTLS 2.28; `make sizes`, `make size`, `make heap`)
  *
- *   utm_client_t holds every byte the library uses: 29,456 bytes on x86_64,
- *   27,832 on a Cortex-M4 (4 KiB I/O buffer, 8 KiB document, 10 KiB JSON
+ *   utm_client_t holds every byte the library uses: 29,504 bytes on x86_64,
+ *   27,880 on a Cortex-M4 (4 KiB I/O buffer, 8 KiB document, 10 KiB JSON
  *   tokens, mbedTLS contexts). mbedTLS allocates the TLS session: peak heap
  *   of a login + search 42.7 KiB with Debian's build, 27.7 KiB with
  *   config/mbedtls_lean_config.h (26.0 KiB on a Cortex-M4); route it with
  *   mbedtls_platform_set_calloc_free(). Deepest stack of a login + search +
  *   request over TLS on a Cortex-M4, mbedTLS included: 4.7 KiB. Flash of the
- *   library's own code (jsmn in, mbedTLS out) at -Os on a Cortex-M4: 26.6 KiB,
- *   20.3 KiB with UTMSTACK_NO_TEXT. README.md has the tables.
+ *   library's own code (jsmn in, mbedTLS out) at -Os on a Cortex-M4: 27.2 KiB,
+ *   20.8 KiB with UTMSTACK_NO_TEXT. README.md has the tables.
  *
  * THREADS: one utm_client_t per task. Two clients in two tasks need no lock;
  * the library has no global mutable state. On mbedTLS 4.x (and 3.6 with
@@ -374,6 +374,13 @@ typedef struct utm_config {
     int allow_plain_credentials;     /* 1: password, token and key may go over
                                         http:// in clear; warns on every
                                         connect (0: UTM_ERR_PLAINTEXT) */
+    uint32_t login_cooldown_s;       /* after a refused login (401), no new one
+                                        for this long unless credentials are set
+                                        again; after 423 at least 600, the
+                                        server's lock (300) */
+    uint32_t renew_window_s;         /* renewals are spread at random over this
+                                        window before renew_margin_s (a fifth
+                                        of the token's lifetime, at most 3600) */
 } utm_config_t;
 
 /* Everything below is private state: read it through the functions. */
@@ -402,6 +409,11 @@ typedef struct utm_client {
     char sub_[UTMSTACK_USER_MAX + 1];
     int64_t tok_exp_;
     uint64_t tok_deadline_;
+    uint64_t tok_renew_at_;          /* drawn once per token inside the window */
+    int refused_rc_;                 /* a refused login (401/423) kept... */
+    uint64_t refused_until_;         /* ...until then, or new credentials */
+    uint32_t retry_after_s_;         /* the last answer's Retry-After: seconds, */
+    int64_t retry_after_at_;         /* or a date (0: none) */
     int tok_state_;
     /* time */
     uint64_t clock_;
@@ -464,6 +476,14 @@ typedef struct utm_stats {
                                    bytes or closed before reuse: replaced */
 } utm_stats_t;
 UTMSTACK_API void utm_client_stats(const utm_client_t *c, utm_stats_t *out);
+
+/* How long to wait before retry number `attempt` (0, 1, 2...) of a failed
+ * call: exponential backoff with full jitter (a random wait from 0 to
+ * base_ms * 2^attempt, never above cap_ms), drawn from the port's entropy,
+ * so that devices failing together do not retry together; when the last
+ * answer carried Retry-After, that instead (at most a day). Retry only safe
+ * calls, and only after network failures and 5xx, never after 4xx.        */
+UTMSTACK_API uint32_t utm_backoff_ms(utm_client_t *c, unsigned attempt, uint32_t base_ms, uint32_t cap_ms);
 
 /* ---- authentication --------------------------------------------------------- */
 /* Login mode: the client keeps user and password (wiped on free) and logs in
@@ -2580,6 +2600,10 @@ static int utm__on_header(utm_client_t *c, utm__req_t *q, utm__head_t *h, const 
         utm__parse_link(q, v, vn);
     } else if (utm__ieq(name, nn, "date")) {
         c->server_date_ = utm__http_date(v, vn);
+    } else if (utm__ieq(name, nn, "retry-after")) { /* delay-seconds or an HTTP-date (RFC 9110 10.2.3) */
+        uint64_t x;
+        if (utm__parse_u64(v, vn, &x) == 0) c->retry_after_s_ = (uint32_t)UTM__MIN(x, 86400);
+        else if (utm__http_date(v, vn) > 0) c->retry_after_at_ = utm__http_date(v, vn);
     }
     if (q->on_header && !suppress_user) {
         int stop;
@@ -2843,6 +2867,8 @@ static int utm__exchange(utm_client_t *c, utm__req_t *q)
         c->rx_any_ = 0;
         c->net_err_ = 0;
         c->server_date_ = 0;
+        c->retry_after_s_ = 0;
+        c->retry_after_at_ = 0;
         utm__resp_init(q);
         c->st_requests_++;
         rc = utm__write_request(c, q);
@@ -2905,6 +2931,7 @@ static void utm__token_forget(utm_client_t *c)
     c->tok_state_ = UTM__TOK_NONE;
     c->tok_exp_ = 0;
     c->tok_deadline_ = 0;
+    c->tok_renew_at_ = 0;
 }
 
 /* The whole part of a valid JSON number (`exp` may be written 1.5e9),
@@ -2937,6 +2964,32 @@ static int utm__json_whole(const char *p, size_t n, int64_t *out)
     if (m > UINT64_C(9000000000000000)) return UTM_ERR_TOO_LONG;
     *out = neg ? -(int64_t)m : (int64_t)m;
     return UTM_OK;
+}
+
+/* A random number from the port's entropy (0 when it has none). */
+static uint32_t utm__random32(utm_client_t *c)
+{
+    unsigned char b[4];
+    uint32_t v;
+    if (!c->cfg_.port->entropy_fn || c->cfg_.port->entropy_fn(c->cfg_.port_ctx, b, sizeof b) != 0) return 0;
+    v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    utm__wipe(b, sizeof b);
+    return v;
+}
+
+/* When to renew a token good for `left` more seconds: at a point drawn at
+ * random, once per token, inside a window that ends renew_margin_s before
+ * the expiry, so that devices which logged in together renew apart and
+ * none ever uses an expired token.                                          */
+static uint64_t utm__renew_point(utm_client_t *c, int64_t left)
+{
+    uint64_t margin = c->cfg_.renew_margin_s, window = c->cfg_.renew_window_s;
+    uint64_t life = (uint64_t)left, early;
+    if (!window) window = UTM__MIN(life / 5, 3600);
+    if (margin >= life) return utm__now(c); /* renew at once */
+    window = UTM__MIN(window, life - margin);
+    early = margin * 1000u + (window ? (uint64_t)utm__random32(c) % (window * 1000u + 1u) : 0);
+    return c->tok_deadline_ - UTM__MIN(early, c->tok_deadline_);
 }
 
 /* Read `exp` and `sub` from the JWT in cred_ and plan its renewal. `fresh`:
@@ -2976,6 +3029,7 @@ static int utm__jwt_load(utm_client_t *c, int fresh, int pre)
         else return UTM_OK;                                                   /* unknown: the 401 tells */
         if (left < 0) left = 0;
         c->tok_deadline_ = utm__now(c) + (uint64_t)left * 1000u + 1u;
+        c->tok_renew_at_ = utm__renew_point(c, left);
     }
     return UTM_OK;
 }
@@ -3089,6 +3143,13 @@ static int utm__login(utm_client_t *c)
     long chars;
     int rc;
     if (c->auth_mode_ != UTM__AUTH_LOGIN) return UTM_ERR_NO_CREDENTIALS;
+    /* a refused password is not tried again by itself: ten tries lock the
+     * account (and every device behind the same address) */
+    if (c->refused_rc_ && utm__now(c) < c->refused_until_) {
+        utm__seterr(c, "the login was refused: not tried again until credentials are set or the cool-down ends", NULL);
+        return c->refused_rc_;
+    }
+    c->refused_rc_ = 0;
     if (c->pass_fn_) {
         utm__wipe(c->pass_, sizeof c->pass_);
         int got;
@@ -3122,6 +3183,12 @@ static int utm__login(utm_client_t *c)
     utm__log2(c, UTM_LOG_INFO, "logging in as ", c->user_);
     rc = utm__auth_exchange(c, &q, &len, UTM_ERR_AUTH);
     if (c->pass_fn_) utm__wipe(c->pass_, sizeof c->pass_);
+    if (rc == UTM_ERR_AUTH || rc == UTM_ERR_LOCKED) {
+        uint32_t s = c->cfg_.login_cooldown_s;
+        if (rc == UTM_ERR_LOCKED && s < 600) s = 600; /* the server locks for ten minutes */
+        c->refused_rc_ = rc;
+        c->refused_until_ = utm__now(c) + (uint64_t)s * 1000u;
+    }
     if (rc) return rc;
     rc = utm__take_token(c, len);
     utm__wipe(c->doc_, len);
@@ -3161,7 +3228,7 @@ static int utm__auth_prepare(utm_client_t *c, int flags)
     case UTM__AUTH_LOGIN:
         if (c->tok_state_ == UTM__TOK_PRE) return UTM_TFA_REQUIRED;
         if (c->tok_state_ == UTM__TOK_NONE) return c->login_fn_(c);
-        if (c->tok_deadline_ && utm__now(c) + (uint64_t)c->cfg_.renew_margin_s * 1000u >= c->tok_deadline_) {
+        if (c->tok_renew_at_ && utm__now(c) >= c->tok_renew_at_) {
             utm__log2(c, UTM_LOG_INFO, "token expires soon: renewing it", NULL);
             return c->login_fn_(c);
         }
@@ -3202,6 +3269,7 @@ UTMSTACK_API void utm_auth_clear(utm_client_t *c)
     c->pass_fn_ = NULL;
     c->pass_user_ = NULL;
     c->auth_mode_ = UTM__AUTH_NONE;
+    c->refused_rc_ = 0;
 }
 
 static int utm__use_user(utm_client_t *c, const char *user, int remember_me)
@@ -3217,6 +3285,7 @@ static int utm__use_user(utm_client_t *c, const char *user, int remember_me)
     if (chars < 1 || chars > 50) { utm__wipe(c->user_, sizeof c->user_); return chars < 0 ? UTM_ERR_ARG : UTM_ERR_TOO_LONG; }
     c->remember_me_ = remember_me != 0;
     c->auth_mode_ = UTM__AUTH_LOGIN;
+    c->refused_rc_ = 0; /* new credentials: a refusal no longer holds */
     c->login_fn_ = utm__login_full; /* only a firmware that logs in links the login */
     return UTM_OK;
 }
@@ -3369,6 +3438,7 @@ UTMSTACK_API int utm_client_init_sized(utm_client_t *c, const utm_config_t *cfg,
     if (!c->cfg_.io_timeout_ms) c->cfg_.io_timeout_ms = 15000;
     if (!c->cfg_.request_timeout_ms) c->cfg_.request_timeout_ms = 60000;
     if (!c->cfg_.renew_margin_s) c->cfg_.renew_margin_s = 60;
+    if (!c->cfg_.login_cooldown_s) c->cfg_.login_cooldown_s = 300;
     if (!c->cfg_.log_level) c->cfg_.log_level = UTM_LOG_WARN;
     c->cfg_.url = NULL; /* not kept: the caller's strings may go away */
     c->cfg_.servername = NULL;
@@ -3455,6 +3525,21 @@ UTMSTACK_API void utm_client_free(utm_client_t *c)
     mbedtls_pk_free(&c->own_key_);
     mbedtls_ssl_session_free(&c->session_);
     utm__wipe(c, sizeof *c);
+}
+
+UTMSTACK_API uint32_t utm_backoff_ms(utm_client_t *c, unsigned attempt, uint32_t base_ms, uint32_t cap_ms)
+{
+    uint64_t top = base_ms;
+    if (!c || c->magic_ != UTM__MAGIC) return cap_ms;
+    if (c->retry_after_s_) return c->retry_after_s_ * 1000u;
+    if (c->retry_after_at_) {
+        int64_t now = c->server_date_ > 0 ? c->server_date_
+                      : c->cfg_.port->time_fn ? c->cfg_.port->time_fn(c->cfg_.port_ctx) : 0;
+        if (now > 0 && c->retry_after_at_ > now) return (uint32_t)UTM__MIN(c->retry_after_at_ - now, 86400) * 1000u;
+    }
+    while (attempt-- > 0 && top < cap_ms) top *= 2;
+    top = UTM__MIN(top, (uint64_t)cap_ms);
+    return (uint32_t)(utm__random32(c) % (top + 1));
 }
 
 UTMSTACK_API void utm_client_stats(const utm_client_t *c, utm_stats_t *out)

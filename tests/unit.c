@@ -1606,12 +1606,157 @@ static int login_rc(const char *answer)
     return utm_auth_login(&C);
 }
 
+/* A fleet must not lock its account: a refused password is not tried again
+ * by itself (nothing sent, the callback not asked) until credentials are set
+ * again or the cool-down ends; a lock holds at least the server's ten
+ * minutes. */
+static int pass_calls;
+static int counted_password(void *user, char *buf, size_t size)
+{
+    (void)user;
+    pass_calls++;
+    snprintf(buf, size, "s3cret-Passw0rd");
+    return 0;
+}
+
+static void test_refused_login_is_not_retried(void)
+{
+    static const char refused[] = "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n";
+    utm_request_t q;
+    utm_response_t r;
+    size_t sent;
+    fake_reset(&F, refused);
+    fake_script(&F, 1, login_answer(make_jwt("admin", Y2K + 86400, 1), 1));
+    client();
+    pass_calls = 0;
+    CHECK_INT(utm_auth_use_password_fn(&C, "admin", counted_password, NULL, 0), UTM_OK);
+    CHECK_INT(utm_auth_login(&C), UTM_ERR_AUTH);
+    sent = F.sent_len;
+    memset(&q, 0, sizeof q);
+    q.path = "/api/account";
+    CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_AUTH); /* every call: the kept refusal */
+    CHECK_INT(utm_auth_login(&C), UTM_ERR_AUTH);
+    CHECK_INT((int)F.sent_len, (int)sent);
+    CHECK_INT(F.conn, 1);
+    CHECK_INT(pass_calls, 1);
+    CHECK(strstr(utm_last_error(&C), "not tried again") != NULL);
+    F.now += 300 * 1000 + 1; /* the default cool-down, then one new try */
+    CHECK_INT(utm_auth_login(&C), UTM_OK);
+    CHECK_INT(pass_calls, 2);
+    /* 423: at least the server's ten minutes, whatever the cool-down */
+    {
+        utm_config_t cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.url = "http://utm.test";
+        cfg.port = &fake_port;
+        cfg.port_ctx = &F;
+        cfg.allow_plain_credentials = 1;
+        cfg.login_cooldown_s = 10;
+        fake_reset(&F, "HTTP/1.1 423 Locked\r\nContent-Length: 0\r\n\r\n");
+        fake_script(&F, 1, refused);
+        fake_script(&F, 2, login_answer(make_jwt("admin", Y2K + 86400, 1), 1));
+        utm_client_free(&C);
+        CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
+        utm_auth_use_password(&C, "admin", "s3cret", 0);
+        CHECK_INT(utm_auth_login(&C), UTM_ERR_LOCKED);
+        F.now += 11 * 1000;
+        CHECK_INT(utm_auth_login(&C), UTM_ERR_LOCKED);
+        CHECK_INT(F.conn, 1);
+        F.now += 600 * 1000;
+        CHECK_INT(utm_auth_login(&C), UTM_ERR_AUTH); /* tried again: now refused, for 10 s */
+        CHECK_INT(F.conn, 2);
+        CHECK_INT(utm_auth_login(&C), UTM_ERR_AUTH);
+        CHECK_INT(F.conn, 2);
+        F.now += 10 * 1000 + 1;
+        CHECK_INT(utm_auth_login(&C), UTM_OK);
+    }
+}
+
+/* Renewals of clients that logged in together are spread over the window
+ * before the margin, from each port's entropy; none past the margin. */
+static uint32_t spread_seed;
+static int spread_entropy(void *ctx, unsigned char *buf, size_t len)
+{
+    size_t i;
+    (void)ctx;
+    for (i = 0; i < len; i++) { spread_seed = spread_seed * 1103515245u + 12345u; buf[i] = (unsigned char)(spread_seed >> 16); }
+    return 0;
+}
+
+static void test_renewal_spread(void)
+{
+    static utm_client_t many;
+    utm_port_t port = fake_port;
+    utm_config_t cfg;
+    uint64_t lo = (uint64_t)-1, hi = 0;
+    const uint64_t margin = 60000, window = 3600000; /* a 24 h token: a fifth, at most an hour */
+    int i;
+    port.entropy_fn = spread_entropy;
+    spread_seed = 42;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.url = "http://utm.test";
+    cfg.port = &port;
+    cfg.port_ctx = &F;
+    cfg.allow_plain_credentials = 1;
+    for (i = 0; i < 200; i++) {
+        uint64_t early;
+        fake_reset(&F, login_answer(make_jwt("admin", Y2K + 86400, 1), 1));
+        F.wall = Y2K;
+        CHECK_INT(utm_client_init(&many, &cfg), UTM_OK);
+        utm_auth_use_password(&many, "admin", "s3cret", 0);
+        CHECK_INT(utm_auth_login(&many), UTM_OK);
+        early = many.tok_deadline_ - many.tok_renew_at_;
+        if (early < lo) lo = early;
+        if (early > hi) hi = early;
+        CHECK(early >= margin && early <= margin + window);
+        utm_client_free(&many);
+    }
+    CHECK(hi - lo > window / 2); /* spread, not bunched */
+}
+
+/* Backoff: full jitter under base * 2^attempt and the cap; Retry-After wins. */
+static void test_backoff(void)
+{
+    utm_port_t port = fake_port;
+    utm_config_t cfg;
+    utm_response_t r;
+    unsigned attempt;
+    int k, above_half = 0;
+    port.entropy_fn = spread_entropy;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.url = "http://utm.test";
+    cfg.port = &port;
+    cfg.port_ctx = &F;
+    fake_reset(&F, "HTTP/1.1 503 Unavailable\r\nRetry-After: 7\r\nContent-Length: 0\r\n\r\n\x1e"
+                   "HTTP/1.1 503 Unavailable\r\nDate: Sat, 01 Jan 2000 00:00:00 GMT\r\n"
+                   "Retry-After: Sat, 01 Jan 2000 00:01:30 GMT\r\nContent-Length: 0\r\n\r\n\x1e"
+                   "HTTP/1.1 503 Unavailable\r\nContent-Length: 0\r\n\r\n");
+    utm_client_free(&C);
+    CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
+    for (attempt = 0; attempt < 12; attempt++)
+        for (k = 0; k < 50; k++) {
+            uint32_t w = utm_backoff_ms(&C, attempt, 100, 30000), top = attempt < 9 ? 100u << attempt : 30000;
+            if (top > 30000) top = 30000;
+            CHECK(w <= top);
+            above_half += attempt == 11 && w > 15000;
+        }
+    CHECK(above_half > 10 && above_half < 40); /* drawn over the whole range */
+    CHECK_INT(get("/", NULL, 0, &r), UTM_OK);
+    CHECK_INT(r.status, 503);
+    CHECK_INT(utm_backoff_ms(&C, 0, 100, 1000), 7000); /* Retry-After: 7 */
+    CHECK_INT(get("/", NULL, 0, &r), UTM_OK);
+    CHECK_INT(utm_backoff_ms(&C, 0, 100, 1000), 90000); /* a date, 90 s after the server's */
+    CHECK_INT(get("/", NULL, 0, &r), UTM_OK);
+    CHECK(utm_backoff_ms(&C, 0, 100, 1000) <= 100); /* none: the jitter again */
+}
+
 static void test_login_failures(void)
 {
     char big[451];
     CHECK_INT(login_rc("HTTP/1.1 401 Unauthorized\r\nX-UtmStack-error: Bad credentials\r\nContent-Length: 0\r\n\r\n"), UTM_ERR_AUTH);
     CHECK_STR(utm_last_error(&C), "Bad credentials");
-    CHECK_INT(utm_auth_login(&C), UTM_OK); /* usable after, on a new answer */
+    utm_auth_use_password(&C, "admin", "s3cret", 0);
+    CHECK_INT(utm_auth_login(&C), UTM_OK); /* usable after, with credentials set again */
     CHECK_INT(login_rc("HTTP/1.1 423 Locked\r\nX-UtmStack-error: locked\r\nContent-Length: 0\r\n\r\n"), UTM_ERR_LOCKED);
     CHECK_INT(F.conn, 1); /* never retried by itself */
     CHECK_INT(login_rc("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"), UTM_ERR_BAD_REQUEST);
@@ -2100,6 +2245,9 @@ int main(void)
     RUN(test_login_body_escaping);
     RUN(test_login_answer_wiped);
     RUN(test_reentry_and_layout);
+    RUN(test_refused_login_is_not_retried);
+    RUN(test_renewal_spread);
+    RUN(test_backoff);
     RUN(test_split_hands_only_valid_documents);
     RUN(test_plain_credentials);
     RUN(test_request_paths);
