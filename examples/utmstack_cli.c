@@ -45,6 +45,8 @@ static const char usage_text[] =
     "                         per server and user\n"
     "  --allow-insecure-token use a cached token over http:// or with --insecure too\n"
     "  --remember-me          ask for a 30-day token at login\n"
+    "  --retry N              retry get and search up to N times after a network\n"
+    "                         failure or 5xx, with backoff and jitter (Retry-After)\n"
     "  --timeout MS           [UTMSTACK_TIMEOUT_MS] deadline of each request\n"
     "  -v, --verbose          request and response lines on stderr (secrets as ***)\n"
     "\n"
@@ -55,7 +57,9 @@ static const char usage_text[] =
 typedef struct cli {
     const char *url, *ca, *servername, *user, *token_file, *command, *path, *data, *index;
     int insecure, remember, verbose, all, allow_insecure_token;
-    unsigned long timeout_ms;
+    unsigned long timeout_ms, retry;
+    int last_status;             /* of the last answer (for --retry) */
+    unsigned long long printed;  /* documents or body bytes written to stdout */
     char password[512], api_key[4096], bearer[4096], token[4096];
     int have_password, have_api_key, have_bearer, token_valid;
     char cache_note[800]; /* why a cached session was not used */
@@ -463,6 +467,7 @@ static int on_doc(void *user, const utm_json_t *doc, uint64_t index)
     size_t n;
     const char *p = utm_json_raw(doc, 0, &n);
     print_compact(p, n);
+    o->printed++;
     if (o->progress && (index + 1) % 100 == 0) {
         fprintf(stderr, "\r%llu documents", (unsigned long long)index + 1);
         fflush(stderr);
@@ -474,6 +479,7 @@ static int on_body(void *user, const char *data, size_t len)
 {
     cli_t *o = (cli_t *)user;
     FILE *out = (o->resp.status >= 200 && o->resp.status < 300) ? stdout : stderr;
+    if (out == stdout) o->printed += len;
     return fwrite(data, 1, len, out) == len ? 0 : 1;
 }
 
@@ -515,6 +521,7 @@ static int cmd_search(utm_client_t *c, cli_t *o)
     s.flags = UTM_SEARCH_SKIP_OVERSIZED;
     o->progress = o->all && isatty(STDERR_FILENO);
     rc = o->all ? utm_search_all(c, &s, &r) : utm_search(c, &s, &r);
+    o->last_status = r.status;
     fflush(stdout);
     if (o->progress) fputs("\r\033[K", stderr);
     if (rc && !(rc == UTM_ERR_DOC_TOO_LARGE)) {
@@ -570,6 +577,7 @@ static int cmd_http(utm_client_t *c, cli_t *o, const char *method)
     q.on_body = on_body;
     q.user = o;
     rc = utm_request(c, &q, &o->resp);
+    o->last_status = o->resp.status;
     free(body);
     fflush(stdout);
     if (rc) return fail(c, rc, o->command);
@@ -613,6 +621,7 @@ static void parse_args(cli_t *o, int argc, char **argv)
         else if (TAKES("--page")) o->page = parse_num(val, "--page");
         else if (TAKES("--size")) o->size = parse_num(val, "--size");
         else if (TAKES("--top")) o->top = parse_num(val, "--top");
+        else if (TAKES("--retry")) o->retry = parse_num(val, "--retry");
         else if (TAKES("--data")) o->data = val;
         else if (TAKES("--sort")) {
             const char *comma = strrchr(val, ',');
@@ -708,6 +717,7 @@ int main(int argc, char **argv)
     utm_posix_t net;
     utm_config_t cfg;
     int rc, code;
+    unsigned attempt;
     memset(&net, 0, sizeof net);
     o.page = 1;
     o.size = 20;
@@ -752,12 +762,30 @@ int main(int argc, char **argv)
         utm_client_free(&client);
         return EX_USAGE;
     }
-    if (!strcmp(o.command, "login")) code = cmd_login(&client, &o);
-    else if (!strcmp(o.command, "search")) code = cmd_search(&client, &o);
-    else if (!strcmp(o.command, "get")) code = cmd_http(&client, &o, "GET");
-    else if (!strcmp(o.command, "delete")) code = cmd_http(&client, &o, "DELETE");
-    else if (!strcmp(o.command, "post")) code = cmd_http(&client, &o, "POST");
-    else code = cmd_http(&client, &o, "PUT");
+    if (o.retry > 100) die_usage("--retry: at most 100", NULL);
+    for (attempt = 0;; attempt++) {
+        int safe = !strcmp(o.command, "get") || !strcmp(o.command, "search");
+        o.last_status = 0;
+        if (!strcmp(o.command, "login")) code = cmd_login(&client, &o);
+        else if (!strcmp(o.command, "search")) code = cmd_search(&client, &o);
+        else if (!strcmp(o.command, "get")) code = cmd_http(&client, &o, "GET");
+        else if (!strcmp(o.command, "delete")) code = cmd_http(&client, &o, "DELETE");
+        else if (!strcmp(o.command, "post")) code = cmd_http(&client, &o, "POST");
+        else code = cmd_http(&client, &o, "PUT");
+        /* a safe call, after a network failure or a 5xx, with nothing written
+         * yet (never after 4xx: a refused request stays refused) */
+        if (attempt < o.retry && safe && o.printed == 0 &&
+            (code == EX_NET || (code == EX_HTTP && o.last_status >= 500))) {
+            uint32_t ms = utm_backoff_ms(&client, attempt, 1000, 30000);
+            struct timespec ts;
+            fprintf(stderr, "utmstack: retry %u of %lu in %.1f s\n", attempt + 1, o.retry, ms / 1000.0);
+            ts.tv_sec = (time_t)(ms / 1000);
+            ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        break;
+    }
     /* a renewed token goes back to the cache */
     if (strcmp(o.command, "login") != 0 && o.token_file && utm_auth_token(&client) &&
         o.user && o.have_password && strcmp(utm_auth_token(&client), o.token) != 0) {

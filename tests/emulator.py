@@ -487,6 +487,9 @@ class Handler(BaseHTTPRequestHandler):
         elif name == "close-delimited-no-notify":  # the same, the TCP connection ends without close_notify
             self.send_raw(("HTTP/1.1 %d OK\r\nContent-Type: %s\r\nConnection: close\r\n\r\n" % (status, ctype)).encode() + body)
             self.request.shutdown(socket.SHUT_RDWR)
+        elif name == "unavailable":  # 503 with Retry-After, as a server under load says it
+            self.send_raw(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: %d\r\nContent-Length: 0\r\n\r\n"
+                          % f.get("seconds", 1))
         elif name == "close-after":
             self.close_connection = False
             return False

@@ -376,6 +376,26 @@ def test_token_cache_files_are_checked():
     assert rc == 2 and "expired at 2001-09-09T01:46:40Z: run `utmstack login`" in err, (rc, err)
 
 
+def test_retry_with_backoff():
+    # 503 with Retry-After twice, then the answer: --retry waits as told and succeeds
+    fault({"fault": "unavailable", "path": "/api/account", "count": 2, "seconds": 1})
+    t0 = time.time()
+    rc, out, err, _ = run(["--retry", "3", "get", "/api/account"], APIKEY)
+    assert rc == 0 and json.loads(out)["login"] == "admin", (rc, err)
+    assert "retry 1 of 3 in 1.0 s" in err and "retry 2 of 3 in 1.0 s" in err, err
+    assert time.time() - t0 >= 2.0
+    # without --retry: the 503 is the answer (exit 6)
+    fault({"fault": "unavailable", "path": "/api/account", "count": 1})
+    rc, _, err, _ = run(["get", "/api/account"], APIKEY)
+    assert rc == 6 and "retry" not in err, (rc, err)
+    # a 4xx is never retried, nor a post
+    rc, _, err, _ = run(["--retry", "3", "get", "/api/no-such-thing"], APIKEY)
+    assert rc == 6 and "retry" not in err, (rc, err)
+    fault({"fault": "unavailable", "path": "/api/emulator-notes", "count": 1})
+    rc, _, err, _ = run(["--retry", "3", "post", "/api/emulator-notes", "--data", "{}"], APIKEY)
+    assert rc == 6 and "retry" not in err, (rc, err)
+
+
 def test_option_beats_environment():
     rc, out, err, _ = run(["--url", URL, "get", "/api/account"], APIKEY, url="https://127.0.0.1:1")
     assert rc == 0 and json.loads(out)["login"] == "admin", err
