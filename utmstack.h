@@ -512,6 +512,9 @@ UTMSTACK_API const char *utm_auth_token(const utm_client_t *c);
 /* The token's `exp` (seconds since 1970) and `sub` (login), 0 / "" if none. */
 UTMSTACK_API int64_t utm_auth_expires(const utm_client_t *c);
 UTMSTACK_API const char *utm_auth_subject(const utm_client_t *c);
+/* UTM_ERR_AUTH or UTM_ERR_LOCKED while a refused login is kept (no new
+ * attempt is sent), with the seconds it still holds in *seconds_left; else 0. */
+UTMSTACK_API int utm_auth_refused(utm_client_t *c, uint32_t *seconds_left);
 /* GET /api/authenticate: UTM_OK and the login in buf when the token is good. */
 UTMSTACK_API int utm_auth_check(utm_client_t *c, char *login, size_t size);
 
@@ -3373,6 +3376,17 @@ UTMSTACK_API const char *utm_auth_token(const utm_client_t *c)
 UTMSTACK_API int64_t utm_auth_expires(const utm_client_t *c) { return utm_auth_token(c) ? c->tok_exp_ : 0; }
 
 UTMSTACK_API const char *utm_auth_subject(const utm_client_t *c) { return utm_auth_token(c) ? c->sub_ : ""; }
+
+UTMSTACK_API int utm_auth_refused(utm_client_t *c, uint32_t *seconds_left)
+{
+    uint64_t now;
+    if (seconds_left) *seconds_left = 0;
+    if (!c || c->magic_ != UTM__MAGIC || !c->refused_rc_) return 0;
+    now = utm__now(c);
+    if (now >= c->refused_until_) return 0;
+    if (seconds_left) *seconds_left = (uint32_t)((c->refused_until_ - now + 999) / 1000);
+    return c->refused_rc_;
+}
 
 UTMSTACK_API int utm_auth_check(utm_client_t *c, char *login, size_t size)
 {

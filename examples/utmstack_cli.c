@@ -431,6 +431,16 @@ static int cache_save(const cli_t *o, const char *token, int64_t exp)
     return 0;
 }
 
+/* A refused login (401/423) goes into the cache with the time it holds, so
+ * that the next invocations (cron) do not try the same password again. */
+static void cache_refusal(utm_client_t *c, const cli_t *o)
+{
+    uint32_t left;
+    int rc = utm_auth_refused(c, &left);
+    if (rc && o->token_file && o->user)
+        (void)cache_save(o, rc == UTM_ERR_LOCKED ? "refused:423" : "refused:401", (int64_t)time(NULL) + left);
+}
+
 /* ---- output ---- */
 static void print_json_string(FILE *f, const char *s)
 {
@@ -670,6 +680,18 @@ static int cache_load(utm_client_t *c, cli_t *o)
     if (!cache_find(o, &k, &exp)) {
         snprintf(o->cache_note, sizeof o->cache_note, "no cached session for %s%s%s in %s: run `utmstack login`", origin,
                  o->user ? " and user " : "", o->user ? o->user : "", o->token_file);
+    } else if (!strncmp(o->token, "refused:", 8)) { /* a refused login, recorded: cron must not lock the account */
+        if (exp > (int64_t)time(NULL) && o->user && o->have_password) {
+            char when[40];
+            time_t t = (time_t)exp;
+            struct tm tmv;
+            if (!gmtime_r(&t, &tmv) || !strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv)) snprintf(when, sizeof when, "?");
+            fprintf(stderr, "utmstack: %s refused this login (HTTP %s): not tried again before %s; "
+                            "`utmstack login` tries it now\n", origin, o->token + 8, when);
+            wipe(&k, sizeof k);
+            return strcmp(o->token + 8, "423") == 0 ? EX_LOCKED : EX_CRED;
+        }
+        snprintf(o->cache_note, sizeof o->cache_note, "no cached session for %s: run `utmstack login`", origin);
     } else if ((plain || o->insecure) && !o->allow_insecure_token) {
         snprintf(o->cache_note, sizeof o->cache_note, "the cached session for %s is not sent %s (--allow-insecure-token)",
                  origin, plain ? "over http://" : "with --insecure");
@@ -786,6 +808,7 @@ int main(int argc, char **argv)
         }
         break;
     }
+    cache_refusal(&client, &o);
     /* a renewed token goes back to the cache */
     if (strcmp(o.command, "login") != 0 && o.token_file && utm_auth_token(&client) &&
         o.user && o.have_password && strcmp(utm_auth_token(&client), o.token) != 0) {

@@ -376,6 +376,27 @@ def test_token_cache_files_are_checked():
     assert rc == 2 and "expired at 2001-09-09T01:46:40Z: run `utmstack login`" in err, (rc, err)
 
 
+def test_refused_login_is_recorded():
+    # cron with a password that the server no longer takes: one failed login, not one a run
+    path = os.path.join(TMP, "refused")
+    bad = {"UTMSTACK_USER": "admin", "UTMSTACK_PASSWORD": "changed-on-the-server"}
+    before = stats()["login_failures"]
+    rc, _, err, _ = run(["--token-file", path, "get", "/api/account"], bad)
+    assert rc == 3, (rc, err)
+    assert stats()["login_failures"] == before + 1
+    (origin, user, until, token), = cache_entries(path)
+    assert token == "refused:401" and int(until) > time.time() + 200, (token, until)
+    rc, _, err, _ = run(["--token-file", path, "get", "/api/account"], bad)
+    assert rc == 3 and "refused this login (HTTP 401): not tried again before" in err, (rc, err)
+    assert stats()["login_failures"] == before + 1
+    # `login` tries at once; with the right password the entry becomes a session
+    rc, _, err, _ = run(["--token-file", path, "login"], PASSWORD)
+    assert rc == 0, err
+    assert cache_entries(path)[0][3].count(".") == 2
+    rc, out, err, _ = run(["--token-file", path, "get", "/api/account"], PASSWORD)
+    assert rc == 0, err
+
+
 def test_retry_with_backoff():
     # 503 with Retry-After twice, then the answer: --retry waits as told and succeeds
     fault({"fault": "unavailable", "path": "/api/account", "count": 2, "seconds": 1})
