@@ -1248,6 +1248,19 @@ static void test_search_request(void)
     CHECK_INT((int)F.sent_len, 0);
 }
 
+/* The fake server answers these pages on one connection (p2 may be NULL). */
+static void serve_pages(const char *p1, const char *p2, docs_t *d)
+{
+    static char all[4096];
+    fake_reset(&F, NULL);
+    strcpy(all, p1);
+    if (p2) strcat(all, p2);
+    fake_script(&F, 0, all);
+    client();
+    utm_auth_use_internal_key(&C, "k");
+    memset(d, 0, sizeof *d);
+}
+
 static void test_search_all_pages(void)
 {
     utm_search_t s;
@@ -1282,14 +1295,8 @@ static void test_search_all_pages(void)
     CHECK_INT(fake_sent_count(&F, "page=3&size=2"), 1);
     /* a short page ends it early */
     {
-        static char all[2048];
-        fake_reset(&F, NULL);
-        strcpy(all, http_json(200, "X-Total-Count: 3\r\n", "[{\"id\":\"1\"},{\"id\":\"2\"}]"));
-        strcat(all, http_json(200, "X-Total-Count: 3\r\n", "[{\"id\":\"3\"}]"));
-        fake_script(&F, 0, all);
-        client();
-        utm_auth_use_internal_key(&C, "k");
-        memset(&d, 0, sizeof d);
+        serve_pages(http_json(200, "X-Total-Count: 3\r\n", "[{\"id\":\"1\"},{\"id\":\"2\"}]"),
+                    http_json(200, "X-Total-Count: 3\r\n", "[{\"id\":\"3\"}]"), &d);
         s.top = 100;
         CHECK_INT(utm_search_all(&C, &s, &r), UTM_OK);
         CHECK_INT(r.docs, 3);
@@ -1298,13 +1305,7 @@ static void test_search_all_pages(void)
     /* a server that answers more than asked: size per page and top in all
      * bound what on_doc gets; the excess is counted, the result says so */
     {
-        static char all[2048];
-        fake_reset(&F, NULL);
-        strcpy(all, http_json(200, "X-Total-Count: 3\r\n", "[{\"id\":\"1\"},{\"id\":\"2\"},{\"id\":\"x\"}]"));
-        fake_script(&F, 0, all);
-        client();
-        utm_auth_use_internal_key(&C, "k");
-        memset(&d, 0, sizeof d);
+        serve_pages(http_json(200, "X-Total-Count: 3\r\n", "[{\"id\":\"1\"},{\"id\":\"2\"},{\"id\":\"x\"}]"), NULL, &d);
         s.size = 2;
         s.top = 100;
         CHECK_INT(utm_search_all(&C, &s, &r), UTM_ERR_SEARCH_EXCESS);
@@ -1314,13 +1315,8 @@ static void test_search_all_pages(void)
         CHECK_INT(r.pages, 1);
         CHECK(strstr(utm_last_error(&C), "more") != NULL);
         /* top 3 in pages of 2: the second page may give one */
-        fake_reset(&F, NULL);
-        strcpy(all, http_json(200, "X-Total-Count: 3\r\n", "[{\"id\":\"1\"},{\"id\":\"2\"}]"));
-        strcat(all, http_json(200, "X-Total-Count: 3\r\n", "[{\"id\":\"3\"},{\"id\":\"y\"}]"));
-        fake_script(&F, 0, all);
-        client();
-        utm_auth_use_internal_key(&C, "k");
-        memset(&d, 0, sizeof d);
+        serve_pages(http_json(200, "X-Total-Count: 3\r\n", "[{\"id\":\"1\"},{\"id\":\"2\"}]"),
+                    http_json(200, "X-Total-Count: 3\r\n", "[{\"id\":\"3\"},{\"id\":\"y\"}]"), &d);
         s.top = 3;
         CHECK_INT(utm_search_all(&C, &s, &r), UTM_ERR_SEARCH_EXCESS);
         CHECK_INT(r.docs, 3);
