@@ -1744,6 +1744,7 @@ static void test_backoff(void)
     CHECK_INT(utm_backoff_ms(&C, 0, 100, 1000), 90000); /* a date, 90 s after the server's */
     CHECK_INT(get("/", NULL, 0, &r), UTM_OK);
     CHECK(utm_backoff_ms(&C, 0, 100, 1000) <= 100); /* none: the jitter again */
+    utm_client_free(&C); /* its port lives on this stack */
 }
 
 static void test_login_failures(void)
