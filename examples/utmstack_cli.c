@@ -52,7 +52,7 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 success, 2 usage, 3 credentials refused, 4 TLS or certificate,\n"
     "5 network or timeout, 6 other HTTP error, 7 account locked (423),\n"
-    "8 local file error (the token cache).\n";
+    "8 local file error (the token cache, or writing the output).\n";
 
 typedef struct cli {
     const char *url, *ca, *servername, *user, *token_file, *command, *path, *data, *index;
@@ -60,6 +60,7 @@ typedef struct cli {
     unsigned long timeout_ms, retry;
     int last_status;             /* of the last answer (for --retry) */
     unsigned long long printed;  /* documents or body bytes written to stdout */
+    int werr;                    /* errno of the first failed write to stdout */
     char password[512], api_key[4096], bearer[4096], token[4096];
     int have_password, have_api_key, have_bearer, token_valid;
     char cache_note[800]; /* why a cached session was not used */
@@ -482,7 +483,11 @@ static int on_doc(void *user, const utm_json_t *doc, uint64_t index)
         fprintf(stderr, "\r%llu documents", (unsigned long long)index + 1);
         fflush(stderr);
     }
-    return ferror(stdout) ? 1 : 0;
+    if (ferror(stdout)) {
+        if (!o->werr) o->werr = errno;
+        return 1;
+    }
+    return 0;
 }
 
 static int on_body(void *user, const char *data, size_t len)
@@ -490,7 +495,9 @@ static int on_body(void *user, const char *data, size_t len)
     cli_t *o = (cli_t *)user;
     FILE *out = (o->resp.status >= 200 && o->resp.status < 300) ? stdout : stderr;
     if (out == stdout) o->printed += len;
-    return fwrite(data, 1, len, out) == len ? 0 : 1;
+    if (fwrite(data, 1, len, out) == len) return 0;
+    if (out == stdout && !o->werr) o->werr = errno;
+    return 1;
 }
 
 /* ---- commands ---- */
@@ -534,6 +541,7 @@ static int cmd_search(utm_client_t *c, cli_t *o)
     o->last_status = r.status;
     fflush(stdout);
     if (o->progress) fputs("\r\033[K", stderr);
+    if (rc == UTM_ERR_ABORTED && ferror(stdout)) return EX_LOCAL; /* main says: write error */
     if (rc && !(rc == UTM_ERR_DOC_TOO_LARGE)) {
         if (r.status && r.status != 200) fprintf(stderr, "utmstack: HTTP %d%s%s\n", r.status, r.error[0] ? ": " : "", r.error);
         return fail(c, rc, "search");
@@ -590,6 +598,7 @@ static int cmd_http(utm_client_t *c, cli_t *o, const char *method)
     o->last_status = o->resp.status;
     free(body);
     fflush(stdout);
+    if (rc == UTM_ERR_ABORTED && ferror(stdout)) return EX_LOCAL; /* main says: write error */
     if (rc) return fail(c, rc, o->command);
     rc = utm_status_error(o->resp.status);
     if (rc) {
@@ -817,7 +826,12 @@ int main(int argc, char **argv)
     }
     utm_client_free(&client);
     free_search_args(&o);
+    /* output that did not reach its file is a failure, said once (a closed
+     * pipe ends the tool by SIGPIPE before this, quietly, as grep does) */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "utmstack: write error: %s\n", strerror(o.werr ? o.werr : errno ? errno : EIO));
+        code = EX_LOCAL;
+    }
     wipe(&o, sizeof o);
-    if (fflush(stdout) != 0 && code == EX_OK) code = EX_NET;
     return code;
 }

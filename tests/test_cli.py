@@ -397,6 +397,17 @@ def test_refused_login_is_recorded():
     assert rc == 0, err
 
 
+def test_write_errors_fail():
+    # output that cannot be written is a failure (exit 8), not a success
+    for args in (["get", "/api/account"], ["search", "--index", "alert-*", "--size", "50"]):
+        e = {k: v for k, v in os.environ.items() if not k.startswith("UTMSTACK_")}
+        e.update(APIKEY, UTMSTACK_URL=URL, UTMSTACK_CA=CA)
+        with open("/dev/full", "w") as full:
+            p = subprocess.run(RUNNER + [TOOL] + args, env=e, stdout=full, stderr=subprocess.PIPE, timeout=60)
+        err = p.stderr.decode()
+        assert p.returncode == 8 and "write error: No space left on device" in err, (args, p.returncode, err)
+
+
 def test_retry_with_backoff():
     # 503 with Retry-After twice, then the answer: --retry waits as told and succeeds
     fault({"fault": "unavailable", "path": "/api/account", "count": 2, "seconds": 1})
