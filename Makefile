@@ -19,7 +19,8 @@ all: $(PROGRAMS)
 
 help:
 	@echo "make          build $(PROGRAMS)"
-	@echo "make test     install missing Debian packages, then every test (N passed, N failed)"
+	@echo "make test     install missing Debian packages, then every test (N passed, N failed),"
+	@echo "              also on upstream mbedTLS 3.6.6 and 4.0.0 (built once into third_party/)"
 	@echo "make test-asan      the same suites built with ASan + UBSan (clang)"
 	@echo "make test-valgrind  the same suites under valgrind memcheck"
 	@echo "make test-qemu the on-chip suites alone: unit tests and TLS firmware on qemu (Cortex-M4, RISC-V)"
