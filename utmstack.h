@@ -95,7 +95,7 @@
  *   config/mbedtls_lean_config.h (26.0 KiB on a Cortex-M4); route it with
  *   mbedtls_platform_set_calloc_free(). Deepest stack of a login + search +
  *   request over TLS on a Cortex-M4, mbedTLS included: 4.7 KiB. Flash of the
- *   library's own code (jsmn in, mbedTLS out) at -Os on a Cortex-M4: 27.2 KiB,
+ *   library's own code (jsmn in, mbedTLS out) at -Os on a Cortex-M4: 27.1 KiB,
  *   20.8 KiB with UTMSTACK_NO_TEXT. README.md has the tables.
  *
  * THREADS: one utm_client_t per task. Two clients in two tasks need no lock;
@@ -917,6 +917,12 @@ static int64_t utm__http_date(const char *s, size_t n)
     return utm__days((int64_t)y, m + 1, (int)d) * 86400 + (int64_t)(hh * 3600 + mi * 60 + ss);
 }
 
+/* A hex digit's value, or -1. */
+static int utm__hexdigit(int ch)
+{
+    return utm__is_digit(ch) ? ch - '0' : ((ch | 32) >= 'a' && (ch | 32) <= 'f') ? (ch | 32) - 'a' + 10 : -1;
+}
+
 /* An IP address literal: 4 (IPv4 dotted quad) or 16 (IPv6, "::" allowed,
  * a dotted quad at the end too) bytes into out; 0 for anything else.      */
 static size_t utm__parse_ip4(const char *s, unsigned char *out)
@@ -930,11 +936,6 @@ static size_t utm__parse_ip4(const char *s, unsigned char *out)
         if (part < 3 && *s++ != '.') return 0;
     }
     return *s ? 0 : 4;
-}
-
-static int utm__hexdigit(int ch)
-{
-    return utm__is_digit(ch) ? ch - '0' : ((ch | 32) >= 'a' && (ch | 32) <= 'f') ? (ch | 32) - 'a' + 10 : -1;
 }
 
 static size_t utm__parse_ip(const char *s, unsigned char out[16])
@@ -977,6 +978,16 @@ static size_t utm__parse_ip(const char *s, unsigned char out[16])
 }
 
 /* ==== client basics ===================================================== */
+
+/* A user callback runs with the client marked busy: a call back into the
+ * client from it gets UTM_ERR_REENTRANT. UTM__CB(c, call) is the call's
+ * value; the comma sequences the mark before it.                           */
+static int utm__cb_done(utm_client_t *c, int r)
+{
+    c->in_cb_--;
+    return r;
+}
+#define UTM__CB(c, call) ((c)->in_cb_++, utm__cb_done((c), (call)))
 
 #if defined(UTMSTACK_NO_TEXT)
 #define UTM__HAS_TEXT 0
@@ -1206,6 +1217,12 @@ UTM__HOT size_t utm__string_len(const char *s, size_t n)
     return 0;
 }
 
+static size_t utm__ws_end(const char *js, size_t n, size_t i)
+{
+    while (i < n && (unsigned char)js[i] <= ' ' && utm__is_ws_byte(js[i])) i++;
+    return i;
+}
+
 /* Is js[0..n) exactly one JSON text (RFC 8259), nested at most
  * UTMSTACK_JSON_DEPTH deep? UTM_OK, UTM_ERR_JSON or UTM_ERR_JSON_DEPTH.
  * Linear in n: each byte is looked at a bounded number of times.           */
@@ -1215,7 +1232,7 @@ static int utm__json_check(const char *js, size_t n)
     size_t i = 0, depth = 0, k;
     int want_value = 1;
     for (;;) {
-        while (i < n && (unsigned char)js[i] <= ' ' && utm__is_ws_byte(js[i])) i++;
+        i = utm__ws_end(js, n, i);
         if (want_value) {
             if (i >= n) return UTM_ERR_JSON;
             switch (js[i]) {
@@ -1227,7 +1244,7 @@ static int utm__json_check(const char *js, size_t n)
                 else in_obj[depth / 8] = (unsigned char)(in_obj[depth / 8] & ~(1u << (depth % 8)));
                 depth++;
                 i++;
-                while (i < n && (unsigned char)js[i] <= ' ' && utm__is_ws_byte(js[i])) i++;
+                i = utm__ws_end(js, n, i);
                 if (i < n && js[i] == (obj ? '}' : ']')) { /* empty (white space between is fine) */
                     depth--;
                     i++;
@@ -1264,12 +1281,12 @@ static int utm__json_check(const char *js, size_t n)
             i++;
             want_value = 1;
             if (!obj) continue;
-            while (i < n && (unsigned char)js[i] <= ' ' && utm__is_ws_byte(js[i])) i++;
+            i = utm__ws_end(js, n, i);
         }
     key: /* an object member: "key" : value */
         if (i >= n || js[i] != '"' || (k = utm__string_len(js + i, n - i)) == 0) return UTM_ERR_JSON;
         i += k;
-        while (i < n && (unsigned char)js[i] <= ' ' && utm__is_ws_byte(js[i])) i++;
+        i = utm__ws_end(js, n, i);
         if (i >= n || js[i] != ':') return UTM_ERR_JSON;
         i++;
         want_value = 1;
@@ -1411,11 +1428,8 @@ static int utm__hex4(const char *s, uint32_t *out)
     uint32_t v = 0;
     int i;
     for (i = 0; i < 4; i++) {
-        int ch = (unsigned char)s[i], d;
-        if (ch >= '0' && ch <= '9') d = ch - '0';
-        else if (ch >= 'a' && ch <= 'f') d = ch - 'a' + 10;
-        else if (ch >= 'A' && ch <= 'F') d = ch - 'A' + 10;
-        else return -1;
+        int d = utm__hexdigit((unsigned char)s[i]);
+        if (d < 0) return -1;
         v = (v << 4) | (uint32_t)d;
     }
     *out = v;
@@ -1702,12 +1716,13 @@ static int utm__bio_send(void *ctx, const unsigned char *buf, size_t len)
 static int utm__bio_recv(void *ctx, unsigned char *buf, size_t len)
 {
     utm_client_t *c = (utm_client_t *)ctx;
-    uint32_t w = c->probe_ ? 0 : utm__wait(c, c->cfg_.io_timeout_ms);
+    uint32_t w;
     int n;
     if (c->probe_) { /* only what is there already */
         n = c->cfg_.port->recv_fn(c->cfg_.port_ctx, buf, UTM__MIN(len, (size_t)INT_MAX), 0);
         return n == UTM_ERR_TIMEOUT ? MBEDTLS_ERR_SSL_WANT_READ : n >= 0 ? n : MBEDTLS_ERR_NET_RECV_FAILED;
     }
+    w = utm__wait(c, c->cfg_.io_timeout_ms);
     if (w == 0) { c->net_err_ = UTM_ERR_TIMEOUT; return MBEDTLS_ERR_SSL_TIMEOUT; }
     n = c->cfg_.port->recv_fn(c->cfg_.port_ctx, buf, UTM__MIN(len, (size_t)INT_MAX), w);
     if (n >= 0) return n; /* 0: closed */
@@ -1740,6 +1755,7 @@ static int utm__entropy_ok(int (*fn)(void *, unsigned char *, size_t), void *ctx
 static const char utm__entropy_text[] = "entropy: the port's entropy_fn failed or repeats itself";
 
 #ifdef UTM__MBEDTLS4
+#define UTM__ERR_NO_ENTROPY PSA_ERROR_INSUFFICIENT_ENTROPY
 static int utm__random_setup(utm_client_t *c)
 {
     unsigned char probe[32];
@@ -1781,6 +1797,7 @@ int mbedtls_platform_get_entropy(psa_driver_get_entropy_flags_t flags, size_t *e
 #endif
 
 #else /* 2.28, 3.6 */
+#define UTM__ERR_NO_ENTROPY MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED
 static int utm__entropy(void *ctx, unsigned char *buf, size_t len)
 {
     utm_client_t *c = (utm_client_t *)ctx;
@@ -1832,10 +1849,7 @@ static int utm__verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t 
     utm_client_t *c = (utm_client_t *)ctx;
     const mbedtls_x509_sequence *san;
     /* a device that does not know the time yet: dates cannot be judged */
-    if (c->cfg_.port->time_fn && c->cfg_.port->time_fn(c->cfg_.port_ctx) <= 0) {
-        *flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE);
-        c->dates_unknown_ = 1;
-    }
+    if (c->dates_unknown_) *flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE);
     if (depth != 0 || !c->ip_len_) return 0;
     for (san = &crt->subject_alt_names; san && san->buf.p; san = san->next)
         if (san->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) && san->buf.len == c->ip_len_ &&
@@ -1883,11 +1897,7 @@ static int utm__tls_fail(utm_client_t *c, int r)
     }
     if (r == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) return UTM_ERR_TLS_VERIFY;
     if (r == MBEDTLS_ERR_SSL_ALLOC_FAILED) return UTM_ERR_TLS_ALLOC;
-#ifdef UTM__MBEDTLS4
-    if (r == PSA_ERROR_INSUFFICIENT_ENTROPY) { utm__seterr(c, utm__entropy_text, NULL); return UTM_ERR_ENTROPY; }
-#else
-    if (r == MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED) { utm__seterr(c, utm__entropy_text, NULL); return UTM_ERR_ENTROPY; }
-#endif
+    if (r == UTM__ERR_NO_ENTROPY) { utm__seterr(c, utm__entropy_text, NULL); return UTM_ERR_ENTROPY; }
     return UTM_ERR_TLS;
 }
 
@@ -2077,7 +2087,7 @@ static int utm__tls_handshake(utm_client_t *c)
     c->full_hs_ = 0;
     c->pin_failed_ = 0;
     c->ip_failed_ = 0;
-    c->dates_unknown_ = 0;
+    c->dates_unknown_ = c->cfg_.port->time_fn && c->cfg_.port->time_fn(c->cfg_.port_ctx) <= 0;
     c->net_err_ = 0;
     while (UTM__HS_STATE(&c->ssl_) != MBEDTLS_SSL_HANDSHAKE_OVER) {
         if (UTM__HS_STATE(&c->ssl_) == MBEDTLS_SSL_SERVER_CERTIFICATE) c->full_hs_ = 1;
@@ -2122,10 +2132,8 @@ static int utm__tls_handshake(utm_client_t *c)
         utm__tls_verify_text(c);
         utm__log2(c, UTM_LOG_WARN, "insecure: accepted an unverified ", c->errmsg_);
     }
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
     /* a TLS 1.3 session is worth keeping only once its ticket arrives */
-    if (mbedtls_ssl_get_version_number(&c->ssl_) != MBEDTLS_SSL_VERSION_TLS1_2) return UTM_OK;
-#endif
+    if (c->tls_version_ != 0x0303) return UTM_OK;
     utm__save_session(c);
     return UTM_OK;
 }
@@ -2274,8 +2282,6 @@ static int utm__path_keep(int ch)
     return ch > 0x20 && ch < 0x7f && !strchr("\"#<>\\^`{|}", ch);
 }
 
-static int utm__is_hex(int ch) { return utm__is_digit(ch) || ((ch | 32) >= 'a' && (ch | 32) <= 'f'); }
-
 /* A dot segment ("." or "..", plainly or as %2e) in the path part (before
  * '?'): a path built from data must not walk up the API.                   */
 static int utm__has_dot_segment(const char *p)
@@ -2301,7 +2307,8 @@ static void utm__put_enc(utm__out_t *o, utm__line_t *l, const char *s, int (*kee
         unsigned char ch = (unsigned char)*s;
         char e[3];
         /* a '%' that starts no escape is data, sent as %25 */
-        if (keep(ch) && (ch != '%' || (utm__is_hex((unsigned char)s[1]) && utm__is_hex((unsigned char)s[2])))) continue;
+        if (keep(ch) && (ch != '%' || (utm__hexdigit((unsigned char)s[1]) >= 0 && utm__hexdigit((unsigned char)s[2]) >= 0)))
+            continue;
         utm__put(o, run, (size_t)(s - run));
         if (l) utm__add(l, run, (size_t)(s - run));
         e[0] = '%'; e[1] = hex[ch >> 4]; e[2] = hex[ch & 15];
@@ -2608,13 +2615,7 @@ static int utm__on_header(utm_client_t *c, utm__req_t *q, utm__head_t *h, const 
         if (utm__parse_u64(v, vn, &x) == 0) c->retry_after_s_ = (uint32_t)UTM__MIN(x, 86400);
         else if (utm__http_date(v, vn) > 0) c->retry_after_at_ = utm__http_date(v, vn);
     }
-    if (q->on_header && !suppress_user) {
-        int stop;
-        c->in_cb_++;
-        stop = q->on_header(q->user, name, nn, v, vn);
-        c->in_cb_--;
-        if (stop) return UTM_ERR_ABORTED;
-    }
+    if (q->on_header && !suppress_user && UTM__CB(c, q->on_header(q->user, name, nn, v, vn))) return UTM_ERR_ABORTED;
     return UTM_OK;
 }
 
@@ -3155,11 +3156,8 @@ static int utm__login(utm_client_t *c)
     c->refused_rc_ = 0;
     if (c->pass_fn_) {
         utm__wipe(c->pass_, sizeof c->pass_);
-        int got;
-        c->in_cb_++;
-        got = c->pass_fn_(c->pass_user_, c->pass_, sizeof c->pass_);
-        c->in_cb_--;
-        if (got != 0 || memchr(c->pass_, 0, sizeof c->pass_) == NULL) {
+        if (UTM__CB(c, c->pass_fn_(c->pass_user_, c->pass_, sizeof c->pass_)) != 0 ||
+            memchr(c->pass_, 0, sizeof c->pass_) == NULL) {
             utm__wipe(c->pass_, sizeof c->pass_);
             utm__seterr(c, "the password callback gave no password", NULL);
             return UTM_ERR_NO_CREDENTIALS;
@@ -3205,11 +3203,7 @@ static int utm__login_full(utm_client_t *c)
     if (rc == UTM_TFA_REQUIRED && c->cfg_.tfa_fn) {
         char code[72];
         memset(code, 0, sizeof code);
-        int got;
-        c->in_cb_++;
-        got = c->cfg_.tfa_fn(c->cfg_.tfa_user, code, sizeof code - 1);
-        c->in_cb_--;
-        if (got != 0) {
+        if (UTM__CB(c, c->cfg_.tfa_fn(c->cfg_.tfa_user, code, sizeof code - 1)) != 0) {
             utm__seterr(c, "no two-factor code given", NULL);
             rc = UTM_ERR_TFA_CODE;
         } else {
@@ -3578,11 +3572,7 @@ typedef struct utm__user_sink { utm_body_fn fn; void *user; utm_client_t *c; } u
 static int utm__to_user(void *ctx, const char *p, size_t n)
 {
     const utm__user_sink_t *u = (const utm__user_sink_t *)ctx;
-    int stop;
-    u->c->in_cb_++;
-    stop = u->fn(u->user, p, n);
-    u->c->in_cb_--;
-    return stop ? UTM_ERR_ABORTED : UTM_OK;
+    return UTM__CB(u->c, u->fn(u->user, p, n)) ? UTM_ERR_ABORTED : UTM_OK;
 }
 
 static int utm__is_token(const char *s)
@@ -4035,12 +4025,9 @@ static int utm__split_emit(utm__split_t *sp)
     if (rc == UTM_ERR_JSON_TOKENS) { sp->r->skipped++; sp->page_skipped++; sp->err = UTM_ERR_DOC_TOO_LARGE; return 0; }
     if (rc) return UTM_ERR_JSON;
     sp->r->docs++;
-    if (sp->s->on_doc) {
-        int stop;
-        sp->c->in_cb_++;
-        stop = sp->s->on_doc(sp->s->user, &doc, sp->r->docs - 1);
-        sp->c->in_cb_--;
-        if (stop) { sp->r->stopped = 1; return UTM__STOP; }
+    if (sp->s->on_doc && UTM__CB(sp->c, sp->s->on_doc(sp->s->user, &doc, sp->r->docs - 1))) {
+        sp->r->stopped = 1;
+        return UTM__STOP;
     }
     return 0;
 }

@@ -299,21 +299,37 @@ static int local_error(const char *what, const char *file, const char *why)
 /* scheme://host:port/prefix, lower-case scheme and host, the port explicit */
 static void cache_origin(const cli_t *o, char *out, size_t size)
 {
-    const char *u = o->url, *rest = strstr(u, "://"), *path, *colon;
-    size_t i, n = 0;
-    int https = strncmp(u, "http://", 7) != 0 && strncmp(u, "HTTP://", 7) != 0;
-    rest = rest ? rest + 3 : u;
-    path = strchr(rest, '/');
-    if (!path) path = rest + strlen(rest);
-    colon = memchr(rest, ']', (size_t)(path - rest)) ? strstr(rest, "]:") : memchr(rest, ':', (size_t)(path - rest));
-    if (colon && colon[0] == ']') colon++;
-    n += (size_t)snprintf(out, size, "%s://", https ? "https" : "http");
-    for (i = 0; rest + i < (colon ? colon : path) && n + 1 < size; i++) out[n++] = (char)tolower((unsigned char)rest[i]);
-    n += (size_t)snprintf(out + n, n < size ? size - n : 0, ":%.*s", colon ? (int)(path - colon - 1) : 3,
-                          colon ? colon + 1 : https ? "443" : "80");
-    if (n < size) snprintf(out + n, size - n, "%s", path);
+    const char *rest = strstr(o->url, "://"), *path, *host_end, *h;
+    int https = strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "HTTP://", 7) != 0;
+    size_t n;
+    rest = rest ? rest + 3 : o->url;
+    path = rest + strcspn(rest, "/");
+    host_end = *rest == '[' ? (const char *)memchr(rest, ']', (size_t)(path - rest)) : NULL; /* an IPv6 literal */
+    host_end = host_end ? host_end + 1 : rest + strcspn(rest, ":/");
+    n = (size_t)snprintf(out, size, "%s://", https ? "https" : "http");
+    for (h = rest; h < host_end && n + 1 < size; h++) out[n++] = (char)tolower((unsigned char)*h);
+    if (host_end < path && *host_end == ':')
+        snprintf(out + n, size - n, "%.*s", (int)(path - host_end), host_end); /* ":port/prefix" */
+    else
+        snprintf(out + n, size - n, ":%s%s", https ? "443" : "80", path);
     n = strlen(out);
     while (n > 0 && out[n - 1] == '/') out[--n] = 0;
+}
+
+/* Does the cache line p[0..n) hold this origin's entry for this user (NULL:
+ * any user)? */
+static int cache_line_is(const char *p, size_t n, const char *origin, const char *user)
+{
+    size_t lo = strlen(origin), lu = user ? strlen(user) : 0;
+    if (n <= lo || strncmp(p, origin, lo) != 0 || p[lo] != ' ') return 0;
+    return !user || (n > lo + 1 + lu && strncmp(p + lo + 1, user, lu) == 0 && p[lo + 1 + lu] == ' ');
+}
+
+static void iso_time(int64_t t, char *out, size_t size)
+{
+    time_t tt = (time_t)t;
+    struct tm tmv;
+    if (!gmtime_r(&tt, &tmv) || !strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tmv)) snprintf(out, size, "?");
 }
 
 static void cache_user(const char *user, char *out, size_t size)
@@ -364,11 +380,10 @@ static int cache_find(cli_t *o, const cache_t *k, int64_t *exp)
         size_t n = end ? (size_t)(end - p) : strlen(p);
         char f_origin[600], f_user[600], f_token[4096];
         long long f_exp;
-        if (n < sizeof line) {
+        if (n < sizeof line && cache_line_is(p, n, origin, o->user ? user : NULL)) {
             memcpy(line, p, n);
             line[n] = 0;
-            if (sscanf(line, "%599s %599s %lld %4095s", f_origin, f_user, &f_exp, f_token) == 4 &&
-                !strcmp(f_origin, origin) && (!o->user || !strcmp(f_user, user))) {
+            if (sscanf(line, "%599s %599s %lld %4095s", f_origin, f_user, &f_exp, f_token) == 4) {
                 snprintf(o->token, sizeof o->token, "%s", f_token);
                 *exp = f_exp;
                 found = 1;
@@ -406,10 +421,8 @@ static int cache_save(const cli_t *o, const char *token, int64_t exp)
     if (!strncmp(k.text, CACHE_HEADER "\n", sizeof CACHE_HEADER))
         for (p = strchr(k.text, '\n'); p && *++p;) {
             const char *end = strchr(p, '\n');
-            size_t n = end ? (size_t)(end - p) : strlen(p), lo = strlen(origin), lu = strlen(user);
-            int mine = n > lo + lu + 1 && !strncmp(p, origin, lo) && p[lo] == ' ' && !strncmp(p + lo + 1, user, lu) &&
-                       p[lo + 1 + lu] == ' ';
-            if (!mine) fprintf(f, "%.*s\n", (int)n, p);
+            size_t n = end ? (size_t)(end - p) : strlen(p);
+            if (!cache_line_is(p, n, origin, user)) fprintf(f, "%.*s\n", (int)n, p);
             if (!end) break;
             p = end;
         }
@@ -680,21 +693,20 @@ static int cache_load(utm_client_t *c, cli_t *o)
 {
     static cache_t k;
     char origin[600];
+    char when[40];
     int64_t exp = 0;
-    int rc, plain = strncmp(o->url, "https://", 8) != 0 && strncmp(o->url, "HTTPS://", 8) != 0;
+    int rc, plain;
     if (!o->token_file || !strcmp(o->command, "login")) return 0;
     rc = cache_read(o, &k);
     if (rc) return rc;
     cache_origin(o, origin, sizeof origin);
+    plain = strncmp(origin, "http://", 7) == 0;
     if (!cache_find(o, &k, &exp)) {
         snprintf(o->cache_note, sizeof o->cache_note, "no cached session for %s%s%s in %s: run `utmstack login`", origin,
                  o->user ? " and user " : "", o->user ? o->user : "", o->token_file);
     } else if (!strncmp(o->token, "refused:", 8)) { /* a refused login, recorded: cron must not lock the account */
         if (exp > (int64_t)time(NULL) && o->user && o->have_password) {
-            char when[40];
-            time_t t = (time_t)exp;
-            struct tm tmv;
-            if (!gmtime_r(&t, &tmv) || !strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv)) snprintf(when, sizeof when, "?");
+            iso_time(exp, when, sizeof when);
             fprintf(stderr, "utmstack: %s refused this login (HTTP %s): not tried again before %s; "
                             "`utmstack login` tries it now\n", origin, o->token + 8, when);
             wipe(&k, sizeof k);
@@ -707,10 +719,7 @@ static int cache_load(utm_client_t *c, cli_t *o)
     } else if (utm_auth_set_token(c, o->token) == UTM_OK && utm_auth_expires(c) > (int64_t)time(NULL) + 60) {
         o->token_valid = 1; /* judged by its exp claim against our clock, with a minute to spare */
     } else {
-        char when[40];
-        time_t t = (time_t)(utm_auth_expires(c) ? utm_auth_expires(c) : exp);
-        struct tm tmv;
-        if (!gmtime_r(&t, &tmv) || !strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv)) snprintf(when, sizeof when, "?");
+        iso_time(utm_auth_expires(c) ? utm_auth_expires(c) : exp, when, sizeof when);
         snprintf(o->cache_note, sizeof o->cache_note, "the cached session for %s expired at %s: run `utmstack login`",
                  origin, when);
     }

@@ -14,10 +14,11 @@ MCU4_INC  := -I. -Iports -Imcu -isystem $(MCU)/inc -isystem $(MCU4_SRC)/include 
              -isystem $(MCU4_SRC)/tf-psa-crypto/drivers/builtin/include -Iconfig \
              -DMBEDTLS_CONFIG_FILE='"mbedtls4_lean_config.h"' -DTF_PSA_CRYPTO_CONFIG_FILE='"tfpsa_lean_config.h"' \
              -DUTMSTACK_PSA_ENTROPY_FN=fw_entropy
-MCU4_OK   := $(shell sh scripts/mbedtls_build.sh --source 4.0.0 >/dev/null 2>&1 && echo yes)
+# (found, not unpacked, at parse time: the rules below unpack when needed)
+MCU4_OK   := $(wildcard ../shared/third_party/mbedtls-4.0.0.tar.gz third_party/src/mbedtls-4.0.0/CMakeLists.txt)
 # and mbedTLS 3.6 LTS (the 3.6.6 tag) with the same lean header as 2.28
 MCU36_SRC := $(MCU)/mbedtls36-src
-MCU36_OK  := $(shell sh scripts/mbedtls_build.sh --source 3.6.6 >/dev/null 2>&1 && echo yes)
+MCU36_OK  := $(wildcard ../shared/third_party/mbedtls-3.6.6.tar.gz third_party/src/mbedtls-3.6.6/CMakeLists.txt)
 MCU_INC_m4-v4  = $(MCU4_INC)
 MCU_INC_m4-v36 = -I. -Iports -Imcu -isystem $(MCU)/inc -isystem $(MCU36_SRC)/include $(MCU_LEAN)
 MCU_OPT  := -Os -ffunction-sections -fdata-sections

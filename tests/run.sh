@@ -13,8 +13,9 @@ trap 'emu_stop_all' EXIT INT TERM
 OUT=$EMU_DIR/out
 mkdir -p "$OUT"
 . tests/tally.sh
-# the mbedTLS this build links (MBEDTLS_CFLAGS/LIBS; Debian's by default)
-MBEDTLS="mbedTLS $(./$B/sizes | sed -n '1s/.*mbedTLS \([^,]*\),.*/\1/p')"
+# the mbedTLS a build links (MBEDTLS_CFLAGS/LIBS; Debian's by default)
+mbedtls_of() { echo "mbedTLS $(./$1/sizes | sed -n '1s/.*mbedTLS \([^,]*\),.*/\1/p')"; }
+MBEDTLS=$(mbedtls_of "$B")
 
 # unit: no network
 $RUNNER ./$B/unit >"$OUT/unit" 2>&1
@@ -112,20 +113,20 @@ if [ "$B" = build ] && [ -z "$RUNNER" ]; then
             continue
         fi
         vb=build-mbedtls-$v
-        if [ $rc != 0 ] || ! make --no-print-directory -s B=$vb MBEDTLS_CFLAGS="-I$inst/include" \
-                MBEDTLS_LIBS="$inst/lib/libmbedtls.a $inst/lib/libmbedx509.a $inst/lib/libmbedcrypto.a" \
+        vcflags="-I$inst/include"
+        vlibs="$inst/lib/libmbedtls.a $inst/lib/libmbedx509.a $inst/lib/libmbedcrypto.a"
+        if [ $rc != 0 ] || ! make --no-print-directory -s B=$vb MBEDTLS_CFLAGS="$vcflags" MBEDTLS_LIBS="$vlibs" \
                 all $vb/unit $vb/integration >>"$OUT/mbedtls-$v" 2>&1; then
             cat "$OUT/mbedtls-$v"
             echo "mbedTLS $v: the build failed"
             failed=$((failed + 1))
             continue
         fi
-        where="mbedTLS $(./$vb/sizes | sed -n '1s/.*mbedTLS \([^,]*\),.*/\1/p')"
+        where=$(mbedtls_of $vb)
         ./$vb/unit >"$OUT/unit" 2>&1
         grep -av '^unit:' "$OUT/unit"
         tally unit "$OUT/unit" "$where"
-        MBEDTLS_CFLAGS="-I$inst/include" MBEDTLS_LIBS="$inst/lib/libmbedtls.a $inst/lib/libmbedx509.a $inst/lib/libmbedcrypto.a" \
-            sh tests/compile_matrix.sh >"$OUT/matrix" 2>&1
+        MBEDTLS_CFLAGS="$vcflags" MBEDTLS_LIBS="$vlibs" sh tests/compile_matrix.sh >"$OUT/matrix" 2>&1
         grep -av '^matrix:' "$OUT/matrix" | grep -av '^ok ' || true
         tally matrix "$OUT/matrix" "$where"
         tls_suites $vb "$where"
