@@ -14,7 +14,7 @@ LWIP_LIBS   ?= -llwip -lpthread
 
 PROGRAMS := $(B)/utmstack $(B)/quickstart $(B)/minimal $(B)/sizes $(B)/utmstack_bench
 
-.PHONY: all test test-asan test-valgrind test-qemu fuzz coverage bench demo sizes size heap install uninstall clean deps help
+.PHONY: all test test-asan test-valgrind test-qemu fuzz coverage bench fleet demo sizes size heap install uninstall clean deps help
 all: $(PROGRAMS)
 
 help:
@@ -31,6 +31,7 @@ help:
 	@echo "make demo     the tool against a local UTMStack emulator"
 	@echo "make sizes    what a utm_client_t costs"
 	@echo "make bench    utmstack.h against libcurl (OpenSSL and mbedTLS) on nginx; bench/RESULTS.md"
+	@echo "make fleet    200 devices against one emulated server: logins, lock, outage (about 4 min)"
 	@echo "make install  PREFIX=/usr/local DESTDIR=: headers, utmstack.pc, CMake package"
 	@echo "make uninstall"
 	@echo "make clean"
@@ -49,6 +50,9 @@ $(B)/minimal: examples/minimal.c $(HDRS) | $(B)
 
 $(B)/utmstack_bench: bench/utmstack_bench.c bench/bench_common.h $(HDRS) | $(B)
 	$(CC) $(CFLAGS) $(WARN) $(INC) $< -o $@ $(MBEDTLS_LIBS)
+
+$(B)/fleet: bench/fleet.c $(HDRS) | $(B)
+	$(CC) $(CFLAGS) $(WARN) $(INC) $< -o $@ $(MBEDTLS_LIBS) -lpthread
 
 $(B)/sizes: examples/sizes.c utmstack.h | $(B)
 	$(CC) $(CFLAGS) $(WARN) $(INC) $< -o $@
@@ -103,6 +107,12 @@ fuzz: deps
 
 # The peers: libcurl over OpenSSL (Debian's), and over mbedTLS 2.28 built by
 # bench/build_curl_mbedtls.sh from Debian's curl source outside the tree.
+# a fleet of devices against one emulated server (README, "A fleet"); about 4 min
+FLEET_ARGS ?=
+fleet: deps
+	@$(MAKE) --no-print-directory $(B)/fleet
+	$(PYTHON) bench/fleet.py $(B) $(FLEET_ARGS)
+
 BENCH_DIR ?= /tmp/utmstack-bench
 bench: deps
 	@sh scripts/deps.sh --bench

@@ -481,9 +481,14 @@ UTMSTACK_API void utm_client_stats(const utm_client_t *c, utm_stats_t *out);
  * call: exponential backoff with full jitter (a random wait from 0 to
  * base_ms * 2^attempt, never above cap_ms), drawn from the port's entropy,
  * so that devices failing together do not retry together; when the last
- * answer carried Retry-After, that instead (at most a day). Retry only safe
+ * answer carried Retry-After, that instead (at most a day), plus a random
+ * quarter of it so that the fleet it sent away comes back spread out. Retry only safe
  * calls, and only after network failures and 5xx, never after 4xx.        */
 UTMSTACK_API uint32_t utm_backoff_ms(utm_client_t *c, unsigned attempt, uint32_t base_ms, uint32_t cap_ms);
+/* 1 when a call that returned rc is worth trying again after that wait: a
+ * network failure or 5xx (UTM_ERR_DNS, _CONNECT, _TIMEOUT, _NET, _CLOSED,
+ * _SERVER); 0 for everything else, which another try would only repeat.   */
+UTMSTACK_API int utm_retryable(int rc);
 
 /* ---- authentication --------------------------------------------------------- */
 /* Login mode: the client keeps user and password (wiped on free) and logs in
@@ -3537,17 +3542,23 @@ UTMSTACK_API void utm_client_free(utm_client_t *c)
 
 UTMSTACK_API uint32_t utm_backoff_ms(utm_client_t *c, unsigned attempt, uint32_t base_ms, uint32_t cap_ms)
 {
-    uint64_t top = base_ms;
+    uint64_t top = base_ms, after = c && c->magic_ == UTM__MAGIC ? c->retry_after_s_ : 0;
     if (!c || c->magic_ != UTM__MAGIC) return cap_ms;
-    if (c->retry_after_s_) return c->retry_after_s_ * 1000u;
-    if (c->retry_after_at_) {
+    if (!after && c->retry_after_at_) {
         int64_t now = c->server_date_ > 0 ? c->server_date_
                       : c->cfg_.port->time_fn ? c->cfg_.port->time_fn(c->cfg_.port_ctx) : 0;
-        if (now > 0 && c->retry_after_at_ > now) return (uint32_t)UTM__MIN(c->retry_after_at_ - now, 86400) * 1000u;
+        if (now > 0 && c->retry_after_at_ > now) after = (uint64_t)UTM__MIN(c->retry_after_at_ - now, 86400);
     }
+    if (after) /* not before the server's time, spread over a quarter more */
+        return (uint32_t)(after * 1000u + utm__random32(c) % (after * 250u + 1u));
     while (attempt-- > 0 && top < cap_ms) top *= 2;
     top = UTM__MIN(top, (uint64_t)cap_ms);
     return (uint32_t)(utm__random32(c) % (top + 1));
+}
+
+UTMSTACK_API int utm_retryable(int rc)
+{
+    return (rc <= UTM_ERR_DNS && rc >= UTM_ERR_CLOSED) || rc == UTM_ERR_SERVER;
 }
 
 UTMSTACK_API void utm_client_stats(const utm_client_t *c, utm_stats_t *out)

@@ -12,6 +12,9 @@ Test-only endpoints under /_emulator/ (no credentials):
   GET  /_emulator/stats          counters: connections, requests, resumed, ...
   POST /_emulator/reset          counters and login locks back to zero
   POST /_emulator/fault          {"fault": NAME, "count": N, "path": PREFIX, "seconds": S}
+                                 ("for": S instead of "count": every request for S seconds)
+  POST /_emulator/password       {"user": NAME, "password": NEW} (the admin changed it)
+  GET  /_emulator/events         with --events: [[time, client address, path, status], ...]
 Faults apply to the next N matching requests: truncate-status, truncate-headers,
 truncate-body, truncate-chunk, reset, stall-before, stall-body, malformed-status,
 oversized-headers, endless-headers, bad-chunk-size, overflow-chunk, cl-lies,
@@ -55,6 +58,7 @@ LOCK = threading.Lock()
 STATS = {}
 FAULTS = []
 FAILURES = {}  # ip -> [timestamps]
+EVENTS = []  # with --events: [time, ip, path, status] per answer
 NOTES = {}
 
 
@@ -328,6 +332,8 @@ def match(doc, f):
 
 def take_fault(path):
     with LOCK:
+        now = time.time()
+        FAULTS[:] = [f for f in FAULTS if f.get("until", now) >= now]
         for f in FAULTS:
             if path.startswith(f.get("path", "/api/")) and f["count"] > 0:
                 f["count"] -= 1
@@ -397,6 +403,10 @@ class Handler(BaseHTTPRequestHandler):
         if isinstance(body, str):
             body = body.encode()
         fault = self.fault
+        if S.events:
+            with LOCK:
+                EVENTS.append([time.time(), client_ip(self), self.path.split("?")[0],
+                               503 if fault and fault["fault"] == "unavailable" else status])
         if fault and self.apply_fault(fault, status, body, ctype, headers):
             return
         self.send_response(status)
@@ -566,17 +576,30 @@ class Handler(BaseHTTPRequestHandler):
     def control(self, path):
         if path == "/_emulator/stats":
             with LOCK:
-                return self.reply(200, json.dumps(STATS))
+                body = json.dumps(STATS)
+            return self.reply(200, body)
         if path == "/_emulator/reset" and self.command == "POST":
             self.body()
             with LOCK:
                 reset_stats()
                 FAILURES.clear()
                 FAULTS.clear()
+                EVENTS.clear()
+            return self.reply(200, "{}")
+        if path == "/_emulator/events":
+            with LOCK:
+                body = json.dumps(EVENTS)
+            return self.reply(200, body)
+        if path == "/_emulator/password" and self.command == "POST":
+            f = json.loads(self.body() or b"{}")
+            with LOCK:
+                S.users[f["user"]] = f["password"]
             return self.reply(200, "{}")
         if path == "/_emulator/fault" and self.command == "POST":
             f = json.loads(self.body() or b"{}")
             f.setdefault("count", 1)
+            if "for" in f:
+                f["until"], f["count"] = time.time() + float(f["for"]), 1 << 62
             with LOCK:
                 FAULTS.append(f)
             return self.reply(200, "{}")
@@ -737,7 +760,7 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
-    request_queue_size = 64
+    request_queue_size = 256
 
     def get_request(self):
         sock, addr = super().get_request()
@@ -774,6 +797,7 @@ def main():
     ap.add_argument("--idle", type=float, default=30, help="seconds before an idle connection is closed")
     ap.add_argument("--v11", action="store_true", help="login answers with v11's extra fields, id_token last")
     ap.add_argument("--stats-file", help="keep the counters in this file too")
+    ap.add_argument("--events", action="store_true", help="record every answer for /_emulator/events (make fleet)")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
 
@@ -790,7 +814,7 @@ def main():
     S.token_lifetime, S.remember_lifetime, S.pre_lifetime = a.token_lifetime, a.remember_lifetime, a.pre_lifetime
     S.pads = {a.big_token_user: big_token_pad(a.big_token_user, a.big_token_len)}
     S.lock_threshold, S.idle, S.v11, S.verbose, S.bulk = a.lock_threshold, a.idle, a.v11, a.verbose, a.bulk
-    S.stats_file = a.stats_file
+    S.stats_file, S.events = a.stats_file, a.events
     rng = random.Random(42)
     now = int(time.time())
     S.alerts = [make_alert(i, rng, now) for i in range(a.alerts)]

@@ -1718,6 +1718,7 @@ static void test_backoff(void)
     utm_response_t r;
     unsigned attempt;
     int k, above_half = 0;
+    uint32_t w;
     port.entropy_fn = spread_entropy;
     memset(&cfg, 0, sizeof cfg);
     cfg.url = "http://utm.test";
@@ -1731,7 +1732,8 @@ static void test_backoff(void)
     CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
     for (attempt = 0; attempt < 12; attempt++)
         for (k = 0; k < 50; k++) {
-            uint32_t w = utm_backoff_ms(&C, attempt, 100, 30000), top = attempt < 9 ? 100u << attempt : 30000;
+            uint32_t top = attempt < 9 ? 100u << attempt : 30000;
+            w = utm_backoff_ms(&C, attempt, 100, 30000);
             if (top > 30000) top = 30000;
             CHECK(w <= top);
             above_half += attempt == 11 && w > 15000;
@@ -1739,11 +1741,20 @@ static void test_backoff(void)
     CHECK(above_half > 10 && above_half < 40); /* drawn over the whole range */
     CHECK_INT(get("/", NULL, 0, &r), UTM_OK);
     CHECK_INT(r.status, 503);
-    CHECK_INT(utm_backoff_ms(&C, 0, 100, 1000), 7000); /* Retry-After: 7 */
+    for (k = 0, above_half = 0; k < 50; k++) { /* Retry-After: 7, spread over 7 to 8.75 s */
+        w = utm_backoff_ms(&C, 0, 100, 1000);
+        CHECK(w >= 7000 && w <= 8750);
+        above_half += w > 7875;
+    }
+    CHECK(above_half > 10 && above_half < 40);
     CHECK_INT(get("/", NULL, 0, &r), UTM_OK);
-    CHECK_INT(utm_backoff_ms(&C, 0, 100, 1000), 90000); /* a date, 90 s after the server's */
+    w = utm_backoff_ms(&C, 0, 100, 1000);
+    CHECK(w >= 90000 && w <= 112500); /* a date, 90 s after the server's */
     CHECK_INT(get("/", NULL, 0, &r), UTM_OK);
     CHECK(utm_backoff_ms(&C, 0, 100, 1000) <= 100); /* none: the jitter again */
+    for (k = 0; k > -80; k--) /* what another try can change: the network and 5xx */
+        CHECK_INT(utm_retryable(k), k == UTM_ERR_DNS || k == UTM_ERR_CONNECT || k == UTM_ERR_TIMEOUT ||
+                                        k == UTM_ERR_NET || k == UTM_ERR_CLOSED || k == UTM_ERR_SERVER);
     utm_client_free(&C); /* its port lives on this stack */
 }
 

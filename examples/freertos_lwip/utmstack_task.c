@@ -46,6 +46,7 @@ static void utm_task(void *arg)
     utm_search_t s;
     utm_search_result_t r;
     utm_filter_t f[2];
+    unsigned attempt;
     int rc;
     (void)arg;
     memset(&cfg, 0, sizeof cfg);
@@ -72,7 +73,12 @@ static void utm_task(void *arg)
     s.sort_count = 1;
     s.size = s.top = 10;
     s.on_doc = print_alert;
-    if (rc == UTM_OK) rc = utm_search(&client, &s, &r);
+    for (attempt = 0; rc == UTM_OK || utm_retryable(rc); attempt++) {
+        if (rc != UTM_OK) /* a network failure or 5xx: wait with jitter (or Retry-After) */
+            vTaskDelay(pdMS_TO_TICKS(utm_backoff_ms(&client, attempt - 1, 1000, 60000)));
+        rc = utm_search(&client, &s, &r);
+        if (rc == UTM_OK || attempt == 5) break;
+    }
     if (rc != UTM_OK) printf("utmstack: %s (%s)\n", utm_strerror(rc), utm_last_error(&client));
     printf("utmstack: stack left unused: %u words\n", (unsigned)uxTaskGetStackHighWaterMark(NULL));
     utm_client_free(&client);

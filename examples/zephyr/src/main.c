@@ -27,6 +27,7 @@ int main(void)
     utm_config_t cfg;
     utm_search_t s;
     utm_search_result_t r;
+    unsigned attempt;
     int rc;
     memset(&cfg, 0, sizeof cfg);
     cfg.url = "https://utm.example.com";
@@ -42,7 +43,12 @@ int main(void)
     s.sort_count = 1;
     s.size = s.top = 10;
     s.on_doc = print_alert;
-    if (rc == UTM_OK) rc = utm_search(&client, &s, &r);
+    for (attempt = 0; rc == UTM_OK || utm_retryable(rc); attempt++) {
+        if (rc != UTM_OK) /* a network failure or 5xx: wait with jitter (or Retry-After) */
+            k_msleep((int32_t)utm_backoff_ms(&client, attempt - 1, 1000, 60000));
+        rc = utm_search(&client, &s, &r);
+        if (rc == UTM_OK || attempt == 5) break;
+    }
     if (rc != UTM_OK) printk("utmstack: %s (%s)\n", utm_strerror(rc), utm_last_error(&client));
     utm_client_free(&client);
     return 0;
