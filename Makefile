@@ -14,7 +14,7 @@ LWIP_LIBS   ?= -llwip -lpthread
 
 PROGRAMS := $(B)/utmstack $(B)/quickstart $(B)/minimal $(B)/sizes $(B)/utmstack_bench
 
-.PHONY: all test test-asan test-valgrind test-qemu fuzz coverage bench fleet demo sizes size heap install uninstall clean deps help
+.PHONY: all test test-asan test-valgrind test-qemu test-rtos fuzz coverage bench fleet demo sizes size heap install uninstall clean deps help
 all: $(PROGRAMS)
 
 help:
@@ -24,6 +24,7 @@ help:
 	@echo "make test-asan      the same suites built with ASan + UBSan (clang)"
 	@echo "make test-valgrind  the same suites under valgrind memcheck"
 	@echo "make test-qemu the on-chip suites alone: unit tests and TLS firmware on qemu (Cortex-M4, RISC-V)"
+	@echo "make test-rtos the FreeRTOS + FreeRTOS-Plus-TCP firmware alone, on qemu's mps2-an386 with its LAN9118"
 	@echo "make size     flash and RAM of a firmware image: Cortex-M4, M0+, RISC-V (-Os); checks README.md"
 	@echo "make heap     peak heap of a TLS login + search: Debian's mbedTLS and the lean config"
 	@echo "make fuzz     each libFuzzer harness for FUZZ_SECONDS (30) seconds"
@@ -81,7 +82,7 @@ include mcu/mcu.mk
 
 test: deps
 	@$(MAKE) --no-print-directory all $(B)/unit $(B)/integration $(B)/lwip_test
-	@if [ "$(B)" = build ]; then $(MAKE) --no-print-directory $(QEMU_ELFS); fi
+	@if [ "$(B)" = build ]; then $(MAKE) --no-print-directory $(QEMU_ELFS) $(RTOS_ELFS); fi
 	@B=$(B) sh tests/run.sh
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -106,14 +106,16 @@ $(eval $(call firmware,m4-in4k,m4,m4-in4k,-DMBEDTLS_SSL_IN_CONTENT_LEN=4096,\
 MCU_V     := $(if $(MCU36_OK),m4-v36) $(if $(MCU4_OK),m4-v4)
 MCU_SIZES := m4 m0 m4-notext m0-notext m4-key rv32 $(MCU_V)
 size: deps
-	@$(MAKE) --no-print-directory $(MCU_SIZES:%=$(MCU)/%/firmware.elf)
+	@$(MAKE) --no-print-directory $(MCU_SIZES:%=$(MCU)/%/firmware.elf) $(RTOS_ELFS)
 	@$(PYTHON) mcu/size.py --check README.md stack=$(MCU)/m4/utmstack_impl.su $(MCU_MAPS)
 
 MCU_MAPS = "Cortex-M4=$(MCU)/m4/firmware.map" "Cortex-M0+=$(MCU)/m0/firmware.map" \
 	    "Cortex-M4, NO_TEXT=$(MCU)/m4-notext/firmware.map" "Cortex-M0+, NO_TEXT=$(MCU)/m0-notext/firmware.map" \
 	    "Cortex-M4, internal key=$(MCU)/m4-key/firmware.map" \
 	    "RISC-V rv32imac=$(MCU)/rv32/firmware.map" \
-	    "Cortex-M4, mbedTLS 3.6=$(MCU)/m4-v36/firmware.map" "Cortex-M4, mbedTLS 4.0=$(MCU)/m4-v4/firmware.map"
+	    "Cortex-M4, mbedTLS 3.6=$(MCU)/m4-v36/firmware.map" "Cortex-M4, mbedTLS 4.0=$(MCU)/m4-v4/firmware.map" \
+	    "mbedTLS 2.28=$(MCU)/rtos/firmware.map" "mbedTLS 3.6=$(MCU)/rtos-v36/firmware.map" \
+	    "mbedTLS 4.0=$(MCU)/rtos-v4/firmware.map"
 
 QEMU_ELFS = $(MCU)/unit-m4.elf $(MCU)/unit-rv32.elf \
 	    $(patsubst %,$(MCU)/%/firmware.elf,m4 m4-notext m4-in4k m4-key rv32 $(MCU_V))
@@ -134,3 +136,44 @@ $(B)/heap-lean: bench/heap.c $(HDRS) $(B)/host-lean/libmbedtls-lean.a
 heap: deps
 	@$(MAKE) --no-print-directory $(B)/heap-debian $(B)/heap-lean
 	@sh bench/heap.sh $(B)
+
+# The RTOS firmware (mcu/rtos/): the library in a FreeRTOS task over
+# FreeRTOS-Plus-TCP and the board's LAN9118, on qemu's mps2-an386 with
+# -nic user (make test-rtos). Kernel and stack from ../shared/third_party,
+# unpacked (and the LAN9118 driver fixed) by mcu/rtos/freertos_source.sh;
+# where they are absent, nothing here is built and test-rtos says so.
+RTOS_OK   := $(wildcard ../shared/third_party/FreeRTOS-Kernel-*.tar.gz third_party/src/freertos/.done)
+RTOS_SRC  := third_party/src/freertos
+RTOS_K    := $(RTOS_SRC)/FreeRTOS-Kernel
+RTOS_T    := $(RTOS_SRC)/FreeRTOS-Plus-TCP/source
+RTOS_N    := $(RTOS_T)/portable/NetworkInterface/MPS2_AN385
+RTOS_INC  := -Imcu/rtos -isystem $(RTOS_K)/include -isystem $(RTOS_K)/portable/GCC/ARM_CM4F -isystem $(RTOS_T)/include \
+             -isystem $(RTOS_T)/portable/Compiler/GCC -isystem $(RTOS_N)
+MCU_CC_m4f = $(ARM_CC) -mcpu=cortex-m4 -mthumb -mfloat-abi=softfp -mfpu=fpv4-sp-d16
+$(RTOS_SRC)/.done:
+	@sh mcu/rtos/freertos_source.sh >/dev/null
+$(MCU)/rtos-lib/libfreertos-kernel.a: mcu/rtos/FreeRTOSConfig.h mcu/rtos/FreeRTOSIPConfig.h mcu/rtos/build_freertos.sh \
+    | $(RTOS_SRC)/.done
+	@echo "  FreeRTOS kernel + FreeRTOS-Plus-TCP"
+	@sh mcu/rtos/build_freertos.sh $(RTOS_SRC) $(MCU)/rtos-lib $(MCU_CC_m4f) $(MCU_OPT)
+$(MCU)/rtos-lib/libfreertos-tcp.a: $(MCU)/rtos-lib/libfreertos-kernel.a
+# $(call rtos,DIR,mbedTLS NAME,EXTRA FLAGS)
+define rtos
+$(MCU)/$(1)/firmware.elf: mcu/rtos/firmware.c mcu/rtos/utmstack_impl_frt.c mcu/startup.c mcu/semihost.h mcu/mps2.ld \
+    mcu/mcu.mk ports/utmstack_freertos_tcp.h $(HDRS) $(MCU)/libmbedtls-$(2).a $(MCU)/rtos-lib/libfreertos-tcp.a
+	@mkdir -p $(MCU)/$(1)
+	@echo "  firmware $(1)"; for f in mcu/rtos/firmware.c mcu/rtos/utmstack_impl_frt.c mcu/startup.c; do \
+	    $(MCU_CC_m4f) $(MCU_OPT) -g -fstack-usage $(WARN) $(or $(MCU_INC_$(2)),$(MCU_INC)) $(RTOS_INC) \
+	    -DSTARTUP_OWN_VECTORS $(3) -c $$$$f -o $(MCU)/$(1)/$$$$(basename $$$$f .c).o || exit 1; done
+	@$(MCU_CC_m4f) $(MCU_LD_m4) -Wl,--defsym=STACK_SIZE=4096 -Wl,-Map=$(MCU)/$(1)/firmware.map \
+	    $(MCU)/$(1)/firmware.o $(MCU)/$(1)/utmstack_impl_frt.o $(MCU)/$(1)/startup.o \
+	    $(MCU)/rtos-lib/libfreertos-tcp.a $(MCU)/rtos-lib/libfreertos-kernel.a $(MCU)/libmbedtls-$(2).a -o $$@
+endef
+$(eval $(call rtos,rtos,m4,))
+$(eval $(call rtos,rtos-v36,m4-v36,))
+$(eval $(call rtos,rtos-v4,m4-v4,))
+RTOS_ELFS := $(if $(RTOS_OK),$(MCU)/rtos/firmware.elf $(if $(MCU36_OK),$(MCU)/rtos-v36/firmware.elf) \
+             $(if $(MCU4_OK),$(MCU)/rtos-v4/firmware.elf))
+test-rtos: deps
+	@$(if $(RTOS_ELFS),$(MAKE) --no-print-directory $(RTOS_ELFS))
+	@sh mcu/rtos/run.sh $(MCU)

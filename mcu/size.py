@@ -12,6 +12,8 @@ import re
 import sys
 
 PARTS = ["utmstack.h + jsmn", "mbedTLS (lean config)", "libc + libgcc", "firmware + startup"]
+# the RTOS firmware's two more parts (mcu/rtos/), in a table of their own
+RTOS = ["FreeRTOS kernel", "FreeRTOS-Plus-TCP + LAN9118"]
 WHOLE = "whole image"
 KINDS = {".text": "text", ".ARM.exidx": "text", ".rodata": "text", ".srodata": "text",
          ".data": "data", ".sdata": "data", ".bss": "bss", ".sbss": "bss"}
@@ -23,6 +25,10 @@ def part_of(obj):
         return PARTS[0]
     if "libmbedtls" in obj:
         return PARTS[1]
+    if "libfreertos-kernel" in obj:
+        return RTOS[0]
+    if "libfreertos-tcp" in obj:
+        return RTOS[1]
     if "firmware" in obj or "startup" in obj or "crt0" in obj:
         return PARTS[3]
     return PARTS[2]
@@ -30,7 +36,7 @@ def part_of(obj):
 
 def measure(path):
     """{part: {text, data, bss}} from the map's memory map section."""
-    sizes = {p: {"text": 0, "data": 0, "bss": 0} for p in PARTS + [WHOLE]}
+    sizes = {p: {"text": 0, "data": 0, "bss": 0} for p in PARTS + RTOS + [WHOLE]}
     out, pending, started = None, None, False
     for line in open(path, encoding="utf-8", errors="replace"):
         line = line.rstrip("\n")
@@ -71,7 +77,7 @@ def main():
     images = [(label, measure(path)) for label, path in maps if label not in missing]
     print("%-24s %-22s %8s %8s %8s %6s %7s" % ("target", "part", "flash", "RAM", "text", "data", "bss"))
     for label, s in images:
-        for p in PARTS + [WHOLE]:
+        for p in PARTS + [p for p in RTOS if ram(s[p]) + flash(s[p])] + [WHOLE]:
             v = s[p]
             print("%-24s %-22s %8d %8d %8d %6d %7d" % (label, p, flash(v), ram(v), v["text"], v["data"], v["bss"]))
     for su in (a[6:] for a in args if a.startswith("stack=")):
@@ -84,17 +90,29 @@ def main():
         print("  " + ", ".join("%s %d" % (f, n) for n, f in frames[:8]))
     if not check:
         return
+    bare = [(label, s) for label, s in images if not any(flash(s[p]) for p in RTOS)]
+    rtos = [(label, s) for label, s in images if any(flash(s[p]) for p in RTOS)]
     table = "\n".join(["| target | utmstack.h + jsmn | mbedTLS (lean config) | libc + libgcc | firmware + startup "
                        "| whole image: flash | RAM (static) |", "|---|---:|---:|---:|---:|---:|---:|"] +
                       ["| %s | **%d** | %d | %d | %d | **%d** | %d |" %
                        ((label,) + tuple(flash(s[p]) for p in PARTS) + (flash(s[WHOLE]), ram(s[WHOLE])))
-                       for label, s in images])
+                       for label, s in bare])
+    if rtos:  # flash / static RAM per part (the kernel's RAM is its heap, mbedTLS's included)
+        table += "\n\n" + "\n".join(
+            ["| FreeRTOS firmware | utmstack.h + port + jsmn | mbedTLS (lean config) | FreeRTOS kernel "
+             "| FreeRTOS-Plus-TCP + LAN9118 | libc + libgcc | firmware + startup | whole image |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"] +
+            ["| %s | " % label + " | ".join("%d / %d" % (flash(s[p]), ram(s[p]))
+                                           for p in PARTS[:2] + RTOS + PARTS[2:] + [WHOLE]) + " |"
+             for label, s in rtos])
     print("\n" + table)
     text = open(check, encoding="utf-8").read()
     begin, end = "<!-- make size -->\n", "\n<!-- /make size -->"
     have = text[text.find(begin) + len(begin):text.find(end)] if begin in text and end in text else None
     if have is not None:
         have = "\n".join(row for row in have.split("\n") if not any(row.startswith("| %s |" % m) for m in missing))
+        if not rtos:  # no RTOS image measured (no FreeRTOS sources): its table is not checked
+            have = have.split("\n\n")[0]
     if have != table:
         print("size: %s does not show these figures (paste the table above between its "
               "<!-- make size --> markers)" % check)

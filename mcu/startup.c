@@ -14,12 +14,14 @@ int main(void);
 void Reset_Handler(void);
 void Fault_Handler(void);
 
+#ifndef STARTUP_OWN_VECTORS /* (the RTOS firmware has its own, with interrupts) */
 /* unused functions the vector table names: every fault ends the run */
 __attribute__((section(".vectors"), used)) static void (*const vectors[16])(void) = {
     (void (*)(void))(uintptr_t)__stack_top, Reset_Handler, Fault_Handler, Fault_Handler,
     Fault_Handler, Fault_Handler, Fault_Handler, 0, 0, 0, 0, Fault_Handler, Fault_Handler, 0,
     Fault_Handler, Fault_Handler,
 };
+#endif
 
 void Reset_Handler(void)
 {

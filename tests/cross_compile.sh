@@ -1,8 +1,9 @@
 #!/bin/sh
 # Every port and example, cross-compiled for Cortex-M4 (arm-none-eabi-gcc,
 # newlib, -mcpu=cortex-m4 -mthumb -Os), warning-free (-Werror), with the lean
-# mbedTLS configuration (config/). FreeRTOS and Zephyr come from the stub
-# headers in tests/stubs/ (declarations only: see its README).
+# mbedTLS configuration (config/). FreeRTOS (for the lwIP example) and Zephyr
+# come from the stub headers in tests/stubs/ (declarations only: see its
+# README); the FreeRTOS-Plus-TCP port is compiled against the real sources.
 # Closing line: cross: N passed, N failed.
 cd "$(dirname "$0")/.." || exit 1
 CC=${ARM_CC:-arm-none-eabi-gcc}
@@ -34,5 +35,21 @@ run "Zephyr example (Zephyr port)" examples/zephyr/src/main.c -isystem tests/stu
 run "Zephyr example, Zephyr 4.4 net_ namespace" examples/zephyr/src/main.c -isystem tests/stubs/zephyr \
     -DSTUB_ZEPHYR_NET_NAMESPACE
 run "bring-your-own transport (modem)" examples/custom_port.c
+# the FreeRTOS-Plus-TCP port against the real kernel and stack headers, where
+# ../shared/third_party has them (mcu/rtos/freertos_source.sh unpacks them)
+if FRT=$(sh mcu/rtos/freertos_source.sh 2>"$T/frt.log"); then
+    K=$FRT/FreeRTOS-Kernel P=$FRT/FreeRTOS-Plus-TCP/source
+    FRT_INC="-Imcu/rtos -isystem $K/include -isystem $P/include -isystem $P/portable/Compiler/GCC"
+    # shellcheck disable=SC2086
+    run "FreeRTOS-Plus-TCP port (Cortex-M4)" mcu/rtos/utmstack_impl_frt.c $FRT_INC -isystem "$K/portable/GCC/ARM_CM4F"
+    # shellcheck disable=SC2086
+    run "FreeRTOS-Plus-TCP port (Cortex-M0+)" mcu/rtos/utmstack_impl_frt.c $FRT_INC -isystem "$K/portable/GCC/ARM_CM0" \
+        -mcpu=cortex-m0plus
+    # shellcheck disable=SC2086
+    run "FreeRTOS-Plus-TCP port, IPv6 (Cortex-M4)" mcu/rtos/utmstack_impl_frt.c $FRT_INC \
+        -isystem "$K/portable/GCC/ARM_CM4F" -DipconfigUSE_IPv6=1
+else
+    echo "FreeRTOS-Plus-TCP port: NOT RUN: $(cat "$T/frt.log"); not counted"
+fi
 echo "cross: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

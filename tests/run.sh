@@ -51,6 +51,15 @@ if [ "$B" = build ] && [ -z "$RUNNER" ]; then
         grep -av '^qemu: ' "$OUT/qemu"
     fi
     tally qemu "$OUT/qemu"
+    # in a FreeRTOS task over FreeRTOS-Plus-TCP and an emulated network card
+    sh mcu/rtos/run.sh "$B/mcu" >"$OUT/rtos" 2>&1
+    if grep -aqE '^rtos: [0-9]+ passed, 0 failed$' "$OUT/rtos"; then
+        grep -aE '^rtos[ :(]' "$OUT/rtos" | sed '$d' | sed 's/^/  /'
+    else
+        cat "$OUT/rtos"
+    fi
+    if grep -aq '^rtos: NOT RUN' "$OUT/rtos"; then grep -a '^rtos: NOT RUN' "$OUT/rtos"
+    else tally rtos "$OUT/rtos"; fi
 fi
 
 # integration and the tool: emulators on loopback with a throwaway PKI, fresh
