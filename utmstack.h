@@ -346,7 +346,7 @@ typedef struct utm_config {
     const char *servername;          /* name the certificate must hold (URL host) */
     const utm_port_t *port;          /* required */
     void *port_ctx;                  /* handed to every port call */
-    const unsigned char *ca;         /* PEM (with its NUL in ca_len) or DER (none) */
+    const unsigned char *ca;         /* PEM (its NUL counted in ca_len or not) or DER */
     size_t ca_len;
     const char *ca_file;             /* PEM bundle file (UTMSTACK_DEFAULT_CA_FILE) */
     const unsigned char *pin_sha256; /* 32 bytes: SHA-256 of the server's
@@ -354,9 +354,9 @@ typedef struct utm_config {
                                         while the client lives; checked on every
                                         full handshake. With no ca/ca_file the
                                         pin alone is the trust (no pin) */
-    const unsigned char *client_cert;/* PEM (with NUL) or DER (none) */
+    const unsigned char *client_cert;/* PEM (with or without its NUL) or DER (none) */
     size_t client_cert_len;
-    const unsigned char *client_key; /* PEM (with NUL) or DER (none) */
+    const unsigned char *client_key; /* PEM (with or without its NUL) or DER (none) */
     size_t client_key_len;
     const char *client_key_password; /* (none) */
     int insecure;                    /* 1: no certificate check, warns (0) */
@@ -550,6 +550,15 @@ typedef struct utm_request_s {
     char *body_buf;                  /* ... or a buffer: NUL-terminated, */
     size_t body_size;                /* UTM_ERR_HTTP_BODY_TOO_LARGE if short */
     void *user;
+    const utm_param_t *headers;      /* more request headers (none): a name
+                                        (a token) and a value without control
+                                        characters; one named User-Agent,
+                                        Accept or Content-Type replaces ours;
+                                        Host, Content-Length, Transfer-
+                                        Encoding, Connection, Authorization
+                                        and Utm-Internal-Key are the library's
+                                        (UTM_ERR_HEADER_VALUE)               */
+    size_t header_count;
 } utm_request_t;
 
 typedef struct utm_response {
@@ -604,6 +613,17 @@ UTMSTACK_API utm_value_t utm_value_double(double v);
 UTMSTACK_API utm_value_t utm_value_bool(int v);
 UTMSTACK_API utm_value_t utm_value_list(const utm_value_t *items, size_t count);
 UTMSTACK_API utm_value_t utm_value_json(const char *json);
+/* The same as brace initialisers, for filter tables in flash:
+ *   static const utm_filter_t high[] = {
+ *       { "severity", UTM_OP_IS, UTM_VALUE_INT(3) },
+ *       { "status", UTM_OP_IS_ONE_OF, UTM_VALUE_LIST(open_states, 2) } };      */
+#define UTM_VALUE_STRING(s) { UTM_VAL_STRING, (s), 0, 0.0, NULL, 0 }
+#define UTM_VALUE_INT(v) { UTM_VAL_INT, NULL, (v), 0.0, NULL, 0 }
+#define UTM_VALUE_DOUBLE(v) { UTM_VAL_DOUBLE, NULL, 0, (v), NULL, 0 }
+#define UTM_VALUE_BOOL(v) { UTM_VAL_BOOL, NULL, (v) ? 1 : 0, 0.0, NULL, 0 }
+#define UTM_VALUE_LIST(items, n) { UTM_VAL_LIST, NULL, 0, 0.0, (items), (n) }
+#define UTM_VALUE_JSON(s) { UTM_VAL_JSON, (s), 0, 0.0, NULL, 0 }
+#define UTM_VALUE_NONE { UTM_VAL_NONE, NULL, 0, 0.0, NULL, 0 }
 
 typedef struct utm_filter {
     const char *field;
@@ -680,13 +700,13 @@ UTMSTACK_API int utm_search_body(const utm_filter_t *filters, size_t count, char
 #include <string.h>
 #include <stdlib.h>
 #include <limits.h>
+#include <mbedtls/platform.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/x509.h>
 #include <mbedtls/ssl_ciphersuites.h>
 #if MBEDTLS_VERSION_NUMBER >= 0x04000000
 #define UTM__MBEDTLS4 1 /* PSA only: no ctr_drbg, no legacy hashes */
 #include <psa/crypto.h>
-#include <mbedtls/platform.h>
 #define UTM__NEED_PSA 1
 #else
 #include <mbedtls/sha256.h>
@@ -696,6 +716,9 @@ UTMSTACK_API int utm_search_body(const utm_filter_t *filters, size_t count, char
 #endif
 #endif
 
+#if defined(JSMN_H) && !defined(JSMN_PARENT_LINKS)
+#error "jsmn.h was included before utmstack.h without JSMN_PARENT_LINKS: include utmstack.h first (or define JSMN_PARENT_LINKS and JSMN_STATIC before including jsmn.h)"
+#endif
 /* jsmn stays private to this translation unit (static). It only tokenizes
  * text our own pass has checked against the grammar, so its strict mode
  * would check again for nothing: left off. */
@@ -1833,17 +1856,63 @@ static int utm__sha256(const unsigned char *p, size_t n, unsigned char out[32])
 }
 #endif
 
+/* PEM handed over without its NUL counted (strlen'd, as ESP-IDF embeds
+ * text files) would be taken for DER by mbedTLS: it is parsed from a
+ * NUL-terminated copy on mbedTLS's heap, freed at once. Else as given.     */
+static int utm__pem_unterminated(const unsigned char *b, size_t n)
+{
+    static const char begin[] = "-----BEGIN ";
+    size_t i;
+    if (!n || b[n - 1] == 0) return 0;
+    for (i = 0; i + sizeof begin - 1 <= n; i++)
+        if (b[i] == '-' && memcmp(b + i, begin, sizeof begin - 1) == 0) return 1;
+    return 0;
+}
+
+static unsigned char *utm__pem_copy(const unsigned char *b, size_t n)
+{
+    unsigned char *p = (unsigned char *)mbedtls_calloc(1, n + 1);
+    if (p) memcpy(p, b, n);
+    return p;
+}
+
+static void utm__pem_free(unsigned char *p, size_t n)
+{
+    if (p) { utm__wipe(p, n); mbedtls_free(p); }
+}
+
+/* mbedtls_x509_crt_parse, PEM with or without its NUL */
+static int utm__crt_parse(mbedtls_x509_crt *crt, const unsigned char *b, size_t n)
+{
+    unsigned char *p;
+    int r;
+    if (!utm__pem_unterminated(b, n)) return mbedtls_x509_crt_parse(crt, b, n);
+    if (!(p = utm__pem_copy(b, n))) return -1;
+    r = mbedtls_x509_crt_parse(crt, p, n + 1);
+    utm__pem_free(p, n + 1);
+    return r;
+}
+
 static int utm__parse_key(utm_client_t *c, const unsigned char *pw, size_t pwlen)
 {
     const utm_config_t *k = &c->cfg_;
+    unsigned char *copy = NULL;
+    const unsigned char *key = k->client_key;
+    size_t len = k->client_key_len;
     int r;
+    if (utm__pem_unterminated(key, len)) {
+        if (!(copy = utm__pem_copy(key, len))) return -1;
+        key = copy;
+        len++;
+    }
 #if defined(UTM__MBEDTLS4) || MBEDTLS_VERSION_NUMBER < 0x03000000
-    r = mbedtls_pk_parse_key(&c->own_key_, k->client_key, k->client_key_len, pw, pwlen);
+    r = mbedtls_pk_parse_key(&c->own_key_, key, len, pw, pwlen);
     if (r == 0) r = mbedtls_pk_check_pair(&c->own_cert_.pk, &c->own_key_);
 #else
-    r = mbedtls_pk_parse_key(&c->own_key_, k->client_key, k->client_key_len, pw, pwlen, mbedtls_ctr_drbg_random, &c->drbg_);
+    r = mbedtls_pk_parse_key(&c->own_key_, key, len, pw, pwlen, mbedtls_ctr_drbg_random, &c->drbg_);
     if (r == 0) r = mbedtls_pk_check_pair(&c->own_cert_.pk, &c->own_key_, mbedtls_ctr_drbg_random, &c->drbg_);
 #endif
+    utm__pem_free(copy, len); /* a copy of the private key: wiped */
     return r;
 }
 
@@ -1915,7 +1984,7 @@ static int utm__tls_load(utm_client_t *c)
     int r = 0, have_ca = 0, want_ca = 1;
     if (k->ca && !k->ca_len) { utm__seterr(c, "config: ca given with ca_len 0", NULL); return UTM_ERR_ARG; }
     if (k->ca)
-        r = mbedtls_x509_crt_parse(&c->ca_, k->ca, k->ca_len);
+        r = utm__crt_parse(&c->ca_, k->ca, k->ca_len);
     else if (k->ca_file)
 #if defined(MBEDTLS_FS_IO)
         r = mbedtls_x509_crt_parse_file(&c->ca_, k->ca_file);
@@ -1938,7 +2007,7 @@ static int utm__tls_load(utm_client_t *c)
         const unsigned char *pw = (const unsigned char *)k->client_key_password;
         size_t pwlen = pw ? strlen(k->client_key_password) : 0;
         if (!k->client_cert || !k->client_key) return UTM_ERR_TLS_CLIENT_CERT;
-        r = mbedtls_x509_crt_parse(&c->own_cert_, k->client_cert, k->client_cert_len);
+        r = utm__crt_parse(&c->own_cert_, k->client_cert, k->client_cert_len);
         if (r != 0) { utm__seterr(c, "client certificate unreadable", NULL); return UTM_ERR_TLS_CLIENT_CERT; }
         r = utm__parse_key(c, pw, pwlen);
         if (r != 0 || mbedtls_ssl_conf_own_cert(&c->conf_, &c->own_cert_, &c->own_key_) != 0) {
@@ -2261,6 +2330,8 @@ typedef struct utm__req {
     utm__gen_fn gen;
     const void *gen_arg;
     const char *ctype;
+    const utm_param_t *hdrs;         /* the caller's own headers */
+    size_t nhdrs;
     int flags;
     utm_header_fn on_header;
     void *user;
@@ -2370,6 +2441,15 @@ static uint64_t utm__body_len(const utm__req_t *q)
     return cnt.total;
 }
 
+/* Does the caller give header `name` itself? */
+static int utm__own_hdr(const utm__req_t *q, const char *name)
+{
+    size_t i;
+    for (i = 0; i < q->nhdrs; i++)
+        if (utm__ieq(q->hdrs[i].name, strlen(q->hdrs[i].name), name)) return 1;
+    return 0;
+}
+
 static int utm__write_request(utm_client_t *c, const utm__req_t *q)
 {
     utm__out_t o;
@@ -2406,15 +2486,17 @@ static int utm__write_request(utm_client_t *c, const utm__req_t *q)
         *h = 0;
         utm__put_hdr(c, &o, "Host", host, NULL, 0);
     }
-    utm__put_hdr(c, &o, "User-Agent", "utmstack/" UTMSTACK_VERSION_STRING, NULL, 0);
-    utm__put_hdr(c, &o, "Accept", "application/json, text/plain, */*", NULL, 0);
+    if (!utm__own_hdr(q, "user-agent")) utm__put_hdr(c, &o, "User-Agent", "utmstack/" UTMSTACK_VERSION_STRING, NULL, 0);
+    if (!utm__own_hdr(q, "accept")) utm__put_hdr(c, &o, "Accept", "application/json, text/plain, */*", NULL, 0);
+    for (i = 0; i < q->nhdrs; i++) utm__put_hdr(c, &o, q->hdrs[i].name, q->hdrs[i].value, NULL, 0);
     if (!(q->flags & UTM_REQ_NO_AUTH)) {
         if (c->auth_mode_ == UTM__AUTH_KEY) utm__put_hdr(c, &o, "Utm-Internal-Key", c->cred_, NULL, 1);
         else if (c->cred_[0]) utm__put_hdr(c, &o, "Authorization", "Bearer ", c->cred_, 1);
     }
     if (has_body) {
         uint64_t n = utm__body_len(q);
-        utm__put_hdr(c, &o, "Content-Type", q->ctype ? q->ctype : "application/json", NULL, 0);
+        if (!utm__own_hdr(q, "content-type"))
+            utm__put_hdr(c, &o, "Content-Type", q->ctype ? q->ctype : "application/json", NULL, 0);
         utm__put_hdr(c, &o, "Content-Length", utm__u64_str(num + sizeof num, n), NULL, 0);
     }
     utm__put_hdr(c, &o, "Connection", "keep-alive", NULL, 0);
@@ -3615,7 +3697,24 @@ UTMSTACK_API int utm_request(utm_client_t *c, const utm_request_t *r, utm_respon
     if (r->content_type && utm__has_ctl(r->content_type, strlen(r->content_type))) return utm__end(c, UTM_ERR_HEADER_VALUE);
     for (i = 0; i < r->query_count; i++)
         if (!r->query || !r->query[i].name || !r->query[i].name[0]) return utm__end(c, UTM_ERR_ARG);
+    for (i = 0; i < r->header_count; i++) {
+        static const char *const ours[] = { "host", "content-length", "transfer-encoding", "connection",
+                                            "authorization", "utm-internal-key" };
+        const utm_param_t *h = r->headers ? &r->headers[i] : NULL;
+        size_t j;
+        if (!h || !utm__is_token(h->name) || !h->value) return utm__end(c, UTM_ERR_ARG);
+        for (j = 0; j < sizeof ours / sizeof ours[0]; j++)
+            if (utm__ieq(h->name, strlen(h->name), ours[j])) {
+                utm__seterr(c, "header: the library sends this one itself: ", h->name);
+                return utm__end(c, UTM_ERR_HEADER_VALUE);
+            }
+        for (j = 0; h->value[j]; j++) /* field-vchar, SP and HTAB (RFC 9110 5.5) */
+            if (((unsigned char)h->value[j] < 0x20 && h->value[j] != '\t') || h->value[j] == 0x7f)
+                return utm__end(c, UTM_ERR_HEADER_VALUE);
+    }
     memset(&q, 0, sizeof q);
+    q.hdrs = r->headers;
+    q.nhdrs = r->header_count;
     q.method = m;
     q.path = r->path;
     q.query = r->query;

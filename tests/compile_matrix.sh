@@ -54,6 +54,45 @@ run "UTMSTACK_NO_TEXT (gcc -std=c99, runs)" sh -c \
     "gcc -std=c99 -DUTMSTACK_NO_TEXT $W -I. -Iports $MI $T/notext.c -o $T/nt $ML && $T/nt"
 run "UTMSTACK_NO_TEXT (clang++ -std=c++11)" clang++ -x c++ -std=c++11 -DUTMSTACK_NO_TEXT $W -I. -Iports $MI -c "$T/notext.c" -o "$T/o.o"
 
+# filter tables as static const data: the brace initialisers build the same
+# filters as the constructor functions (C99 and C++11)
+cat >"$T/table.c" <<'EOF2'
+#define UTMSTACK_IMPLEMENTATION
+#include "utmstack.h"
+#include <string.h>
+static const utm_value_t states[] = { UTM_VALUE_STRING("open"), UTM_VALUE_INT(2) };
+static const utm_filter_t table[] = {
+    { "severity", UTM_OP_IS, UTM_VALUE_INT(3) }, { "name", UTM_OP_CONTAIN, UTM_VALUE_STRING("ssh") },
+    { "score", UTM_OP_IS_GREATER_THAN, UTM_VALUE_DOUBLE(0.5) }, { "ack", UTM_OP_IS, UTM_VALUE_BOOL(0) },
+    { "status", UTM_OP_IS_ONE_OF, UTM_VALUE_LIST(states, 2) }, { "raw", UTM_OP_IS, UTM_VALUE_JSON("[1,2]") },
+    { "tag", UTM_OP_EXIST, UTM_VALUE_NONE } };
+int main(void)
+{
+    utm_value_t s2[2];
+    utm_filter_t f[7];
+    char a[512], b[512];
+    memset(f, 0, sizeof f);
+    s2[0] = utm_value_string("open"); s2[1] = utm_value_int(2);
+    f[0].field = "severity"; f[0].op = UTM_OP_IS; f[0].value = utm_value_int(3);
+    f[1].field = "name"; f[1].op = UTM_OP_CONTAIN; f[1].value = utm_value_string("ssh");
+    f[2].field = "score"; f[2].op = UTM_OP_IS_GREATER_THAN; f[2].value = utm_value_double(0.5);
+    f[3].field = "ack"; f[3].op = UTM_OP_IS; f[3].value = utm_value_bool(0);
+    f[4].field = "status"; f[4].op = UTM_OP_IS_ONE_OF; f[4].value = utm_value_list(s2, 2);
+    f[5].field = "raw"; f[5].op = UTM_OP_IS; f[5].value = utm_value_json("[1,2]");
+    f[6].field = "tag"; f[6].op = UTM_OP_EXIST;
+    if (utm_search_body(table, 7, a, sizeof a, NULL, 0) < 0 || utm_search_body(f, 7, b, sizeof b, NULL, 0) < 0) return 1;
+    return strcmp(a, b) != 0;
+}
+EOF2
+run "static const filter tables (gcc -std=c99, runs)" sh -c \
+    "gcc -std=c99 $W -I. $MI $T/table.c -o $T/tb $ML && $T/tb"
+run "static const filter tables (g++ -std=c++11, runs)" sh -c \
+    "g++ -x c++ -std=c++11 $W -I. $MI $T/table.c -o $T/tb $ML && $T/tb"
+# jsmn.h included first (without parent links): our #error says what to do
+printf '#include <jsmn.h>\n#define UTMSTACK_IMPLEMENTATION\n#include "utmstack.h"\n' >"$T/jsmnfirst.c"
+run "jsmn.h before utmstack.h: a clear #error" sh -c \
+    "! gcc -std=c99 -I. $MI -c $T/jsmnfirst.c -o $T/o.o 2>$T/j.log && grep -q 'include utmstack.h first' $T/j.log"
+
 # the link test
 printf '#include "utmstack.h"\n#include "utmstack.h"\n#include "utmstack_posix.h"\n#ifdef __cplusplus\nextern "C"\n#endif\nint other(void);\nint other(void){ return utm_strerror(UTM_OK)[0] == 0 || utm_posix_port() == 0; }\n' >"$T/a.c"
 printf '#include "utmstack.h"\n#define UTMSTACK_IMPLEMENTATION\n#include "utmstack.h"\n#include "utmstack_posix.h"\nint other(void);\nint main(void){ return other() + (utm_version()[0] == 0); }\n' >"$T/b.c"

@@ -647,6 +647,14 @@ static void test_client_certificate(void)
     CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
     utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
     CHECK_INT(get_account(&C, login, sizeof login), UTM_OK);
+    /* PEM without its NUL counted (strlen, as ESP-IDF embeds files): the same */
+    utm_client_free(&C);
+    cfg.client_cert_len = clen - 1;
+    cfg.client_key_len = klen - 1;
+    CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
+    utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
+    CHECK_INT(get_account(&C, login, sizeof login), UTM_OK);
+    cfg.client_cert_len = clen;
     /* a key that is not the certificate's, garbage, or no key: refused at init */
     utm_client_free(&C);
     cfg.client_key = (const unsigned char *)slurp("server.key", &klen);

@@ -208,6 +208,61 @@ static void test_request_bytes(void)
     q.path = "/a";
     q.method = "GE T";
     CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_ARG);
+    /* the caller's own headers: sent after ours, Accept and Content-Type
+     * replacing ours; the library's own, bad names and control bytes refused
+     * before anything is sent */
+    {
+        static const utm_param_t mine[] = { { "X-Trace", "a\tb c" }, { "accept", "text/csv" },
+                                            { "Content-Type", "application/x-ndjson" } };
+        static const char *const refused[] = { "Host", "content-length", "Transfer-Encoding", "Connection",
+                                               "AUTHORIZATION", "Utm-Internal-Key" };
+        utm_param_t bad;
+        size_t k;
+        fake_reset(&F, http_json(200, NULL, "{}"));
+        client_with("http://utm.test", 0);
+        utm_auth_use_bearer(&C, "v11-api-key");
+        memset(&q, 0, sizeof q);
+        q.method = "POST";
+        q.path = "/api/x";
+        q.body = "{}";
+        q.body_len = 2;
+        q.headers = mine;
+        q.header_count = 3;
+        CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+        F.sent[F.sent_len] = 0;
+        CHECK(strstr(F.sent, "\r\nX-Trace: a\tb c\r\naccept: text/csv\r\nContent-Type: application/x-ndjson\r\n") != NULL);
+        CHECK_INT(fake_sent_count(&F, "Accept: application/json"), 0);
+        CHECK_INT(fake_sent_count(&F, "Content-Type: application/json"), 0);
+        CHECK_INT(fake_sent_count(&F, "Content-Length: 2\r\n"), 1);
+        q.headers = &bad;
+        q.header_count = 1;
+        for (k = 0; k < sizeof refused / sizeof refused[0]; k++) {
+            F.sent_len = 0;
+            bad.name = refused[k];
+            bad.value = "x";
+            CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_HEADER_VALUE);
+            CHECK_INT((int)F.sent_len, 0);
+        }
+        bad.name = "X-A";
+        bad.value = "x\r\nTransfer-Encoding: chunked";
+        CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_HEADER_VALUE);
+        bad.value = "\x7f";
+        CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_HEADER_VALUE);
+        bad.name = "X A";
+        bad.value = "x";
+        CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_ARG);
+        bad.name = "X-A:";
+        CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_ARG);
+        q.header_count = 1;
+        q.headers = NULL;
+        CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_ARG);
+        CHECK_INT((int)F.sent_len, 0);
+        q.headers = mine; /* and the client is still usable */
+        q.header_count = 1;
+        fake_reset(&F, http_json(200, NULL, "{}"));
+        CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+        CHECK_INT(r.status, 200);
+    }
     /* a body larger than the buffer goes out whole */
     {
         static char big[3000];
@@ -2189,6 +2244,24 @@ static void test_small_paths(void)
         port.entropy_fn = fake_port.entropy_fn;
         CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
         utm_client_free(&C);
+        cfg.ca_len = sizeof pem - 1; /* its NUL not counted (strlen): PEM all the same */
+        CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
+        utm_client_free(&C);
+        {   /* two of them in a bundle with text around, and no NUL */
+            static char two[sizeof pem * 2 + 64];
+            size_t n = (size_t)sprintf(two, "# bundle\n%s\ntext between\n%s", pem, pem);
+            cfg.ca = (const unsigned char *)two;
+            cfg.ca_len = n;
+            CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
+            utm_client_free(&C);
+            cfg.ca_len = n - 30; /* the last one cut short: the first still loads */
+            CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
+            utm_client_free(&C);
+            cfg.ca_len = 40; /* only the start of the first: nothing */
+            CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_TLS_CA);
+            utm_client_free(&C);
+            cfg.ca = (const unsigned char *)pem;
+        }
         cfg.ca_len = 0; /* a CA with no length is a mistake, not "no CA" */
         CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_ARG);
         utm_client_free(&C);
