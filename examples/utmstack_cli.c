@@ -3,7 +3,8 @@
  *   utmstack [options] COMMAND [ARGS]      (utmstack --help for the reference)
  *
  * Its options, environment variables, output and exit codes are a contract
- * (DESIGN.md): scripts and the integration tests depend on them.
+ * (docs/utmstack.1, README "The command-line tool"): scripts and the
+ * integration tests depend on them. New ones are added, none changed.
  */
 #define UTMSTACK_IMPLEMENTATION
 #include "utmstack.h"
@@ -12,25 +13,32 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include <mbedtls/base64.h>
+#include <mbedtls/version.h>
 
 enum { EX_OK = 0, EX_USAGE = 2, EX_CRED = 3, EX_TLS = 4, EX_NET = 5, EX_HTTP = 6, EX_LOCKED = 7, EX_LOCAL = 8 };
 
 static const char usage_text[] =
     "usage: utmstack [options] COMMAND [ARGS]\n"
     "\n"
-    "Commands:\n"
+    "Commands (utmstack help COMMAND for one):\n"
     "  login                       log in; prints {\"authenticated\":true,\"user\":...,\"expires\":...}\n"
     "  search --index PATTERN [--filter FIELD:OPERATOR[:VALUE]]... [--page N] [--size N]\n"
     "         [--top N] [--sort FIELD,asc|desc]... [--all]\n"
     "                              one JSON document per line; total=N on stderr\n"
     "  get PATH | delete PATH      the response body on stdout\n"
-    "  post PATH [--data JSON | --data @FILE] | put PATH [...]   (@- reads standard input)\n"
+    "  post PATH [-d JSON | -d @FILE | -d @-] | put PATH [...]\n"
+    "  version                     the tool's, the library's and mbedTLS's versions\n"
+    "  help [COMMAND | filter]     this text, one command's, or the filter operators\n"
     "\n"
     "Options (environment variable in brackets; the option wins):\n"
     "  --url URL              [UTMSTACK_URL] https://host[:port] (http:// allowed)\n"
@@ -45,18 +53,67 @@ static const char usage_text[] =
     "                         per server and user\n"
     "  --allow-insecure-token use a cached token over http:// or with --insecure too\n"
     "  --remember-me          ask for a 30-day token at login\n"
+    "  --pin SHA256           the server's public key must have this SHA-256 (hex, colons\n"
+    "                         allowed, or sha256//BASE64); with no --ca it is the trust\n"
+    "  --cert FILE --key FILE a client certificate and its key (PEM)\n"
     "  --retry N              retry get and search up to N times after a network\n"
     "                         failure or 5xx, with backoff and jitter (Retry-After)\n"
-    "  --timeout MS           [UTMSTACK_TIMEOUT_MS] deadline of each request\n"
+    "  --timeout MS           [UTMSTACK_TIMEOUT_MS] deadline of each request, in ms; with\n"
+    "                         a unit: 500ms, 5s, 1.5s, 2m\n"
+    "  -m, --max-time SECONDS the same in seconds, as curl takes it (1.5 allowed)\n"
+    "  -H 'Name: value'       one more request header (get, post, put, delete)\n"
+    "  -s, --silent           no total= line and no progress\n"
     "  -v, --verbose          request and response lines on stderr (secrets as ***)\n"
+    "  -V, --version          the versions, then exit\n"
+    "\n"
+    "With --user and no password given, the tool asks for it when standard input is a\n"
+    "terminal (without echo). A PATH may be a whole URL on the --url server.\n"
     "\n"
     "Exit status: 0 success, 2 usage, 3 credentials refused, 4 TLS or certificate,\n"
     "5 network or timeout, 6 other HTTP error, 7 account locked (423),\n"
     "8 local file error (the token cache, or writing the output).\n";
 
+static const char help_login[] =
+    "usage: utmstack [options] login [--remember-me]\n"
+    "\n"
+    "POST /api/authenticate with --user and the password (--password-file,\n"
+    "UTMSTACK_PASSWORD, or asked on the terminal); prints\n"
+    "{\"authenticated\":true,\"user\":\"...\",\"expires\":EPOCH} and, with --token-file, keeps\n"
+    "the session there for the next commands. A two-factor code is asked for on the\n"
+    "terminal, or read as one line from standard input.\n";
+static const char help_search[] =
+    "usage: utmstack [options] search --index PATTERN [--filter FIELD:OPERATOR[:VALUE]]...\n"
+    "       [--page N] [--size N] [--top N] [--sort FIELD,asc|desc]... [--all] [-s]\n"
+    "\n"
+    "POST /api/elasticsearch/search: one JSON document per line on stdout (NDJSON), then\n"
+    "total=N (X-Total-Count) on stderr. --page starts at 1, --size is the page size\n"
+    "(20; 1000 with --all), --top the most documents in all pages (10000). --all follows\n"
+    "the pages up to --top, with done/total progress on a terminal, and says when it\n"
+    "stopped at --top with more left. `utmstack help filter` lists the operators.\n";
+static const char help_http[] =
+    "usage: utmstack [options] get|delete PATH [-H 'Name: value']...\n"
+    "       utmstack [options] post|put PATH [-d JSON | -d @FILE | -d @-] [-H 'Name: value']...\n"
+    "\n"
+    "Any endpoint: the response body on stdout when the status is 2xx (a newline added\n"
+    "on a terminal), else on stderr with the status and X-UtmStack-error. PATH starts\n"
+    "with / (it may hold ?query) or is a whole URL on the --url server. A body is sent\n"
+    "as application/json unless -H 'Content-Type: ...' says otherwise.\n";
+
+/* The options that belong to some commands only: given to another, an error. */
+enum { OPT_INDEX = 1, OPT_FILTER = 2, OPT_PAGE = 4, OPT_SIZE = 8, OPT_TOP = 16, OPT_SORT = 32, OPT_ALL = 64,
+       OPT_DATA = 128, OPT_HEADER = 256 };
+
 typedef struct cli {
     const char *url, *ca, *servername, *user, *token_file, *command, *path, *data, *index;
-    int insecure, remember, verbose, all, allow_insecure_token;
+    const char *cert_file, *key_file;
+    int insecure, remember, verbose, all, allow_insecure_token, silent;
+    unsigned given;              /* OPT_* bits: the command's own options given */
+    utm_param_t headers[32];     /* -H */
+    size_t nheaders;
+    unsigned char pin[32];
+    int have_pin;
+    int last_out;                /* the last byte written to stdout (-1: none) */
+    char url_path[4096];         /* a whole URL given as PATH, cut to its path */
     unsigned long timeout_ms, retry;
     int last_status;             /* of the last answer (for --retry) */
     unsigned long long printed;  /* documents or body bytes written to stdout */
@@ -73,6 +130,7 @@ typedef struct cli {
     size_t nsorts;
     unsigned long page, size, top;
     int progress;
+    const utm_search_result_t *result; /* X-Total-Count once a page is in: done/total */
     /* response */
     utm_response_t resp;
     FILE *err_body;
@@ -127,14 +185,136 @@ static const char *env_or(const char *v, const char *env)
     return e && e[0] ? e : NULL;
 }
 
-static unsigned long parse_num(const char *s, const char *what)
+/* The option's value as a whole number: "--page: not a number: x". */
+static unsigned long parse_num(const char *s, const char *opt)
 {
-    char *end;
+    char *end, msg[64];
     unsigned long v;
     errno = 0;
     v = strtoul(s, &end, 10);
-    if (!s[0] || *end || errno || s[0] == '-') die_usage("not a number", what);
+    snprintf(msg, sizeof msg, "%s: not a whole number", opt);
+    if (!s[0] || *end || errno || s[0] == '-' || s[0] == '+' || isspace((unsigned char)s[0])) die_usage(msg, s);
     return v;
+}
+
+/* A duration in ms: a bare number is `bare_ms` ms (--timeout and
+ * UTMSTACK_TIMEOUT_MS: 1, as they always took milliseconds; --max-time:
+ * 1000), or with a unit: 500ms, 5s, 1.5s, 2m. */
+static unsigned long parse_duration(const char *s, const char *opt, double bare_ms)
+{
+    char *end, msg[96];
+    double v, unit = bare_ms;
+    errno = 0;
+    v = strtod(s, &end);
+    snprintf(msg, sizeof msg, "%s: not a duration (5s, 1.5s, 500ms, 2m)", opt);
+    if (end == s || errno || !(v >= 0) || !isdigit((unsigned char)s[0])) die_usage(msg, s);
+    if (!strcmp(end, "ms")) unit = 1;
+    else if (!strcmp(end, "s")) unit = 1000;
+    else if (!strcmp(end, "m")) unit = 60000;
+    else if (*end) die_usage(msg, s);
+    if (v * unit > 4294967295.0) {
+        snprintf(msg, sizeof msg, "%s: longer than 49 days", opt);
+        die_usage(msg, s);
+    }
+    if (v > 0 && v * unit < 1) return 1;
+    return (unsigned long)(v * unit + 0.5);
+}
+
+/* Text from the server (X-UtmStack-error, ...) for a terminal: control
+ * bytes shown as \xNN, never sent raw. */
+static const char *esc(const char *in, char *out, size_t size)
+{
+    size_t n = 0;
+    for (; *in && n + 5 < size; in++) {
+        unsigned char ch = (unsigned char)*in;
+        if (ch < 0x20 || ch == 0x7f) n += (size_t)snprintf(out + n, size - n, "\\x%02x", ch);
+        else out[n++] = (char)ch;
+    }
+    out[n] = 0;
+    return out;
+}
+
+/* "scheme://host:port" of a URL (scheme and host lower-case, the port
+ * explicit) into origin; *path points at what follows ("/prefix...", "?q",
+ * or ""). */
+static void split_url(const char *url, char *origin, size_t size, const char **path)
+{
+    const char *rest = strstr(url, "://"), *end, *host_end, *h;
+    int https = strncmp(url, "http://", 7) != 0 && strncmp(url, "HTTP://", 7) != 0;
+    size_t n;
+    rest = rest ? rest + 3 : url;
+    end = rest + strcspn(rest, "/?#");
+    host_end = *rest == '[' ? (const char *)memchr(rest, ']', (size_t)(end - rest)) : NULL; /* an IPv6 literal */
+    host_end = host_end ? host_end + 1 : rest + strcspn(rest, ":/?#");
+    n = (size_t)snprintf(origin, size, "%s://", https ? "https" : "http");
+    for (h = rest; h < host_end && n + 1 < size; h++) origin[n++] = (char)tolower((unsigned char)*h);
+    if (host_end < end && *host_end == ':') snprintf(origin + n, size - n, "%.*s", (int)(end - host_end), host_end);
+    else snprintf(origin + n, size - n, ":%s", https ? "443" : "80");
+    *path = end;
+}
+
+/* A whole URL given as PATH: its path, when the URL is on --url's server
+ * (same origin, under its prefix). */
+static void path_from_url(cli_t *o)
+{
+    char want[600], have[600];
+    const char *wpath, *hpath;
+    size_t plen;
+    split_url(o->url, want, sizeof want, &wpath);
+    split_url(o->path, have, sizeof have, &hpath);
+    plen = strlen(wpath);
+    while (plen > 0 && wpath[plen - 1] == '/') plen--;
+    if (strcmp(want, have) != 0 || strncmp(hpath, wpath, plen) != 0 ||
+        (hpath[plen] && hpath[plen] != '/' && hpath[plen] != '?')) {
+        fprintf(stderr, "utmstack: %s is not on the --url server (%s%.*s)\n", o->path, want, (int)plen, wpath);
+        exit(EX_USAGE);
+    }
+    snprintf(o->url_path, sizeof o->url_path, "%s%s", hpath[plen] == '/' ? "" : "/", hpath + plen);
+    o->path = o->url_path;
+}
+
+/* -H 'Name: value' */
+static void add_header(cli_t *o, char *spec)
+{
+    char *colon = strchr(spec, ':'), *v, *e;
+    size_t i;
+    static const char *const ours[] = { "authorization", "utm-internal-key", "host", "content-length",
+                                        "transfer-encoding", "connection" };
+    if (o->nheaders == sizeof o->headers / sizeof o->headers[0]) die_usage("-H: at most 32 headers", NULL);
+    if (!colon || colon == spec) die_usage("-H wants 'Name: value'", spec);
+    for (e = spec; *e; e++)
+        if (*e == '\r' || *e == '\n') die_usage("-H: a line break in a header is refused", NULL);
+    *colon = 0;
+    for (v = colon + 1; *v == ' ' || *v == '\t'; v++) {}
+    for (e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t'); e--) *(e - 1) = 0;
+    for (i = 0; i < sizeof ours / sizeof ours[0]; i++)
+        if (!strcasecmp(spec, ours[i]))
+            die_usage("-H: the tool sends this header itself (credentials: --api-key-file, --bearer-file)", spec);
+    o->headers[o->nheaders].name = spec;
+    o->headers[o->nheaders++].value = v;
+}
+
+/* --pin: 64 hex digits (colons allowed, as openssl prints them) or
+ * sha256//BASE64 (as curl's --pinnedpubkey takes it). */
+static void parse_pin(cli_t *o, const char *s)
+{
+    size_t n = 0, olen = 0;
+    if (!strncmp(s, "sha256//", 8)) {
+        if (mbedtls_base64_decode(o->pin, sizeof o->pin, &olen, (const unsigned char *)s + 8, strlen(s + 8)) != 0 ||
+            olen != 32)
+            die_usage("--pin: sha256// wants the base64 of 32 bytes", s);
+        o->have_pin = 1;
+        return;
+    }
+    for (; *s; s++) {
+        int d = isdigit((unsigned char)*s) ? *s - '0' : isxdigit((unsigned char)*s) ? (tolower((unsigned char)*s) - 'a' + 10) : -1;
+        if (*s == ':') continue;
+        if (d < 0 || n == 64) die_usage("--pin wants the SHA-256 of the server's public key: 64 hex digits", NULL);
+        o->pin[n / 2] = (unsigned char)(n % 2 ? o->pin[n / 2] | d : d << 4);
+        n++;
+    }
+    if (n != 64) die_usage("--pin wants the SHA-256 of the server's public key: 64 hex digits", NULL);
+    o->have_pin = 1;
 }
 
 static int is_list_op(utm_operator_t op)
@@ -183,6 +363,53 @@ static void *own(cli_t *o, void *p)
     return p;
 }
 
+/* Levenshtein distance of a and b, for "did you mean" (short words only). */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), i, j, row[40];
+    if (la >= 40 || lb >= 40) return 99;
+    for (j = 0; j <= lb; j++) row[j] = j;
+    for (i = 1; i <= la; i++) {
+        size_t diag = row[0], up;
+        row[0] = i;
+        for (j = 1; j <= lb; j++) {
+            size_t best = diag + (toupper((unsigned char)a[i - 1]) != b[j - 1]);
+            up = row[j];
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
+/* A filter with no known operator: the nearest one to any of its words,
+ * when it is near (a case slip, a letter or two). */
+static void near_operator(const char *spec)
+{
+    const char *p, *best = NULL, *word = NULL;
+    size_t best_d = 3, wlen = 0;
+    for (p = strchr(spec, ':'); p; p = strchr(p + 1, ':')) {
+        char w[40];
+        const char *stop = strchr(p + 1, ':');
+        size_t n = stop ? (size_t)(stop - p - 1) : strlen(p + 1);
+        int op;
+        if (n == 0 || n >= sizeof w) continue;
+        memcpy(w, p + 1, n);
+        w[n] = 0;
+        for (op = 0; op < UTM_OP_COUNT; op++) {
+            size_t d = distance(w, utm_operator_name((utm_operator_t)op));
+            if (d < best_d) { best_d = d; best = utm_operator_name((utm_operator_t)op); word = p + 1; wlen = n; }
+        }
+    }
+    if (best) {
+        fprintf(stderr, "utmstack: unknown operator %.*s in --filter %s; did you mean %s?\n"
+                        "(utmstack help filter lists them)\n", (int)wlen, word, spec, best);
+        exit(EX_USAGE);
+    }
+}
+
 /* FIELD:OPERATOR[:VALUE]; a field may itself hold ':'; the operator is the
  * first ':'-separated word that names one.                                 */
 static void parse_filter(cli_t *o, const char *spec, utm_filter_t *f)
@@ -218,7 +445,8 @@ static void parse_filter(cli_t *o, const char *spec, utm_filter_t *f)
         }
         return;
     }
-    die_usage("filter is not FIELD:OPERATOR[:VALUE] with a known operator", spec);
+    near_operator(spec);
+    die_usage("filter is not FIELD:OPERATOR[:VALUE] with a known operator (utmstack help filter)", spec);
 }
 
 static void free_search_args(cli_t *o)
@@ -248,19 +476,89 @@ static int exit_code(int rc)
     }
 }
 
+static char *read_all(FILE *f, size_t *len)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = (char *)malloc(cap);
+    while (buf) {
+        size_t k = fread(buf + n, 1, cap - n, f);
+        n += k;
+        if (n < cap) break;
+        cap *= 2;
+        buf = (char *)realloc(buf, cap);
+    }
+    *len = n;
+    return buf;
+}
+
+static utm_posix_t net;          /* the client's port: its errno says why a connect failed */
+static const cli_t *log_opts;    /* the options, for the messages */
+
+/* What failed, and what would fix it: the library's text, then the file,
+ * address or option concerned. */
 static int fail(utm_client_t *c, int rc, const char *what)
 {
-    const char *detail = utm_last_error(c);
-    fprintf(stderr, "utmstack: %s: %s", what, utm_strerror(rc));
+    const cli_t *o = log_opts;
+    char d[600], origin[600];
+    const char *path, *detail = esc(utm_last_error(c), d, sizeof d);
+    const char *host;
+    utm_stats_t st;
+    fprintf(stderr, "utmstack: %s: ", what);
+    if (o) split_url(o->url, origin, sizeof origin, &path);
+    host = o ? strstr(origin, "://") + 3 : "";
+    if (o && rc == UTM_ERR_TLS_CA && o->ca) {
+        FILE *f = fopen(o->ca, "r");
+        if (!f) fprintf(stderr, "cannot read --ca file %s: %s\n", o->ca, strerror(errno));
+        else { fclose(f); fprintf(stderr, "no usable CA certificate in --ca file %s\n", o->ca); }
+        return exit_code(rc);
+    }
+    if (o && (rc == UTM_ERR_CONNECT || (rc == UTM_ERR_TIMEOUT && net.last_errno == ETIMEDOUT)) && net.last_errno) {
+        const char *why = net.last_errno == ECONNREFUSED ? "connection refused (nothing listens there?)"
+                        : net.last_errno == ETIMEDOUT ? "timed out" : net.last_errno == EHOSTUNREACH ||
+                          net.last_errno == ENETUNREACH ? "no route to the host" : strerror(net.last_errno);
+        fprintf(stderr, "could not connect to %s: %s\n", host, why);
+        return exit_code(rc);
+    }
+    if (o && rc == UTM_ERR_DNS && net.last_gai) {
+        fprintf(stderr, "cannot find the address of %s: %s\n", host, gai_strerror(net.last_gai));
+        return exit_code(rc);
+    }
+    fputs(utm_strerror(rc), stderr);
     if (detail[0] && strcmp(detail, utm_strerror(rc)) != 0) fprintf(stderr, " (%s)", detail);
     fputc('\n', stderr);
+    if (o && rc == UTM_ERR_TLS_VERIFY && !o->servername) {
+        int ip = *host == '[' || strspn(host, "0123456789.:") == strlen(host);
+        utm_client_stats(c, &st);
+        if (ip && (st.verify_flags & MBEDTLS_X509_BADCERT_CN_MISMATCH))
+            fputs("utmstack: the URL names the server by address, and the certificate does not hold that "
+                  "address: give the name it holds with --servername NAME\n", stderr);
+    }
     return exit_code(rc);
 }
 
 static void log_cb(void *user, int level, const char *msg)
 {
     (void)user;
+    /* --insecure warned once already, in the tool's own words */
+    if (log_opts && log_opts->insecure && !log_opts->verbose && !strncmp(msg, "insecure: ", 10)) return;
     fprintf(stderr, "utmstack: %s%s\n", level <= UTM_LOG_WARN ? "warning: " : "", msg);
+}
+
+/* A PEM file (certificate or key) whole, its NUL counted. 0 or EX_USAGE. */
+static int read_pem(const char *path, const char *opt, unsigned char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = 0;
+    char *buf = f ? read_all(f, &n) : NULL;
+    if (f) fclose(f);
+    if (!buf || !(buf = (char *)realloc(buf, n + 1))) {
+        fprintf(stderr, "utmstack: cannot read %s file %s: %s\n", opt, path, f ? "out of memory" : strerror(errno));
+        return EX_USAGE;
+    }
+    buf[n] = 0;
+    *out = (unsigned char *)buf;
+    *len = n + 1;
+    return 0;
 }
 
 static int tfa_cb(void *user, char *buf, size_t size)
@@ -463,7 +761,10 @@ static void print_json_string(FILE *f, const char *s)
     else fputs(buf, f);
 }
 
-/* A document on one line: white space outside strings dropped. */
+/* A document on one line: white space outside strings dropped. Inside
+ * strings, DEL and the C1 controls (U+0080-U+009F, which a terminal may
+ * take for commands) are written as \u escapes, the same JSON text; the
+ * grammar check already refused raw C0 controls. */
 static void print_compact(const char *p, size_t n)
 {
     size_t i, run = 0;
@@ -471,9 +772,17 @@ static void print_compact(const char *p, size_t n)
     for (i = 0; i < n; i++) {
         char ch = p[i];
         if (in_str) {
+            unsigned char u = (unsigned char)ch;
             if (esc) esc = 0;
             else if (ch == '\\') esc = 1;
             else if (ch == '"') in_str = 0;
+            else if (u == 0x7f || (u == 0xc2 && i + 1 < n && (unsigned char)p[i + 1] >= 0x80 &&
+                                   (unsigned char)p[i + 1] <= 0x9f)) {
+                fwrite(p + run, 1, i - run, stdout);
+                printf("\\u%04x", u == 0x7f ? 0x7f : (unsigned char)p[i + 1]);
+                if (u == 0xc2) i++;
+                run = i + 1;
+            }
         } else if (ch == '"') {
             in_str = 1;
         } else if (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t') {
@@ -493,7 +802,12 @@ static int on_doc(void *user, const utm_json_t *doc, uint64_t index)
     print_compact(p, n);
     o->printed++;
     if (o->progress && (index + 1) % 100 == 0) {
-        fprintf(stderr, "\r%llu documents", (unsigned long long)index + 1);
+        int64_t total = o->result ? o->result->total : -1;
+        if (total > (int64_t)o->top) total = (int64_t)o->top;
+        if (total > 0)
+            fprintf(stderr, "\r%llu/%lld documents", (unsigned long long)index + 1, (long long)total);
+        else
+            fprintf(stderr, "\r%llu documents", (unsigned long long)index + 1);
         fflush(stderr);
     }
     if (ferror(stdout)) {
@@ -508,6 +822,16 @@ static int on_body(void *user, const char *data, size_t len)
     cli_t *o = (cli_t *)user;
     FILE *out = (o->resp.status >= 200 && o->resp.status < 300) ? stdout : stderr;
     if (out == stdout) o->printed += len;
+    if (len) o->last_out = (unsigned char)data[len - 1];
+    if (out == stderr) { /* an error body on the terminal: no raw control bytes */
+        size_t i;
+        for (i = 0; i < len; i++) {
+            unsigned char ch = (unsigned char)data[i];
+            if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f) fprintf(stderr, "\\x%02x", ch);
+            else fputc(ch, stderr);
+        }
+        return 0;
+    }
     if (fwrite(data, 1, len, out) == len) return 0;
     if (out == stdout && !o->werr) o->werr = errno;
     return 1;
@@ -536,6 +860,8 @@ static int cmd_search(utm_client_t *c, cli_t *o)
     utm_search_result_t r;
     int rc;
     if (!o->index) die_usage("search needs --index PATTERN", NULL);
+    if (o->path) die_usage("search takes no PATH", o->path);
+    if (!(o->given & OPT_SIZE) && o->all) o->size = 1000; /* fewer, larger pages (the server's window allows) */
     memset(&s, 0, sizeof s);
     s.index_pattern = o->index;
     s.filters = o->filters;
@@ -549,35 +875,28 @@ static int cmd_search(utm_client_t *c, cli_t *o)
     s.on_doc = on_doc;
     s.user = o;
     s.flags = UTM_SEARCH_SKIP_OVERSIZED;
-    o->progress = o->all && isatty(STDERR_FILENO);
+    o->progress = o->all && !o->silent && isatty(STDERR_FILENO);
+    o->result = &r;
     rc = o->all ? utm_search_all(c, &s, &r) : utm_search(c, &s, &r);
+    o->result = NULL;
     o->last_status = r.status;
     fflush(stdout);
     if (o->progress) fputs("\r\033[K", stderr);
     if (rc == UTM_ERR_ABORTED && ferror(stdout)) return EX_LOCAL; /* main says: write error */
     if (rc && !(rc == UTM_ERR_DOC_TOO_LARGE)) {
-        if (r.status && r.status != 200) fprintf(stderr, "utmstack: HTTP %d%s%s\n", r.status, r.error[0] ? ": " : "", r.error);
+        char e[600];
+        if (r.status && r.status != 200)
+            fprintf(stderr, "utmstack: HTTP %d%s%s\n", r.status, r.error[0] ? ": " : "", esc(r.error, e, sizeof e));
         return fail(c, rc, "search");
     }
-    fprintf(stderr, "total=%lld\n", (long long)(r.total >= 0 ? r.total : (int64_t)r.docs));
+    if (!o->silent) fprintf(stderr, "total=%lld\n", (long long)(r.total >= 0 ? r.total : (int64_t)r.docs));
     if (r.skipped) fprintf(stderr, "utmstack: warning: %llu documents too large were skipped\n", (unsigned long long)r.skipped);
+    /* --all stopped by --top, not by the end of the results: say so */
+    if (o->all && r.docs + r.skipped >= o->top) /* (X-Total-Count is capped at top: it cannot tell) */
+        fprintf(stderr, "utmstack: warning: stopped at --top %lu; there may be more\n", o->top);
     return EX_OK;
 }
 
-static char *read_all(FILE *f, size_t *len)
-{
-    size_t cap = 4096, n = 0;
-    char *buf = (char *)malloc(cap);
-    while (buf) {
-        size_t k = fread(buf + n, 1, cap - n, f);
-        n += k;
-        if (n < cap) break;
-        cap *= 2;
-        buf = (char *)realloc(buf, cap);
-    }
-    *len = n;
-    return buf;
-}
 
 static int cmd_http(utm_client_t *c, cli_t *o, const char *method)
 {
@@ -586,11 +905,14 @@ static int cmd_http(utm_client_t *c, cli_t *o, const char *method)
     size_t len = 0;
     int rc;
     if (!o->path) die_usage("missing PATH for", o->command);
-    if (o->path[0] != '/') die_usage("PATH must start with /", o->path);
-    if (o->data && (strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0)) die_usage("--data goes with post and put", NULL);
+    if (!strncasecmp(o->path, "https://", 8) || !strncasecmp(o->path, "http://", 7)) path_from_url(o);
+    if (o->path[0] != '/') die_usage("PATH must start with / (or be a whole URL on the --url server)", o->path);
     if (o->data && o->data[0] == '@') {
         FILE *f = strcmp(o->data, "@-") == 0 ? stdin : fopen(o->data + 1, "rb");
-        if (!f) die_usage("cannot read", o->data + 1);
+        if (!f) {
+            fprintf(stderr, "utmstack: cannot read -d file %s: %s\n", o->data + 1, strerror(errno));
+            exit(EX_USAGE);
+        }
         body = read_all(f, &len);
         if (f != stdin) fclose(f);
         if (!body) die_usage("out of memory reading", o->data + 1);
@@ -607,24 +929,78 @@ static int cmd_http(utm_client_t *c, cli_t *o, const char *method)
     q.body_len = len;
     q.on_body = on_body;
     q.user = o;
+    q.headers = o->headers;
+    q.header_count = o->nheaders;
+    o->last_out = -1;
     rc = utm_request(c, &q, &o->resp);
     o->last_status = o->resp.status;
     free(body);
+    /* a body without a final line end does not leave the prompt after it */
+    if (o->last_out >= 0 && o->last_out != '\n' &&
+        isatty(o->resp.status >= 200 && o->resp.status < 300 ? STDOUT_FILENO : STDERR_FILENO))
+        fputc('\n', o->resp.status >= 200 && o->resp.status < 300 ? stdout : stderr);
     fflush(stdout);
     if (rc == UTM_ERR_ABORTED && ferror(stdout)) return EX_LOCAL; /* main says: write error */
     if (rc) return fail(c, rc, o->command);
     rc = utm_status_error(o->resp.status);
     if (rc) {
-        fprintf(stderr, "\nutmstack: HTTP %d%s%s\n", o->resp.status, o->resp.error[0] ? ": " : "", o->resp.error);
+        char e[600];
+        if (o->last_out >= 0 && o->last_out != '\n' && !isatty(STDERR_FILENO)) fputc('\n', stderr); /* after the error body */
+        fprintf(stderr, "utmstack: HTTP %d%s%s\n", o->resp.status, o->resp.error[0] ? ": " : "", esc(o->resp.error, e, sizeof e));
         return rc == UTM_ERR_AUTH || rc == UTM_ERR_FORBIDDEN ? EX_CRED : rc == UTM_ERR_LOCKED ? EX_LOCKED : EX_HTTP;
     }
     return EX_OK;
 }
 
+static const struct { unsigned bit; const char *name; const char *commands; } opt_scope[] = {
+    { OPT_INDEX, "--index", " search " }, { OPT_FILTER, "--filter", " search " }, { OPT_PAGE, "--page", " search " },
+    { OPT_SIZE, "--size", " search " }, { OPT_TOP, "--top", " search " }, { OPT_SORT, "--sort", " search " },
+    { OPT_ALL, "--all", " search " }, { OPT_DATA, "--data", " post put " },
+    { OPT_HEADER, "-H", " get delete post put " },
+};
+
+static void check_scope(const cli_t *o)
+{
+    char cmd[32];
+    size_t i;
+    snprintf(cmd, sizeof cmd, " %s ", o->command);
+    for (i = 0; i < sizeof opt_scope / sizeof opt_scope[0]; i++)
+        if ((o->given & opt_scope[i].bit) && !strstr(opt_scope[i].commands, cmd)) {
+            fprintf(stderr, "utmstack: %s does not apply to %s (only to:%s)\n", opt_scope[i].name, o->command,
+                    opt_scope[i].commands);
+            exit(EX_USAGE);
+        }
+}
+
+static void print_version(void)
+{
+    printf("utmstack %s (utmstack.h %s, mbedTLS %s)\n", utm_version(), utm_version(), MBEDTLS_VERSION_STRING);
+}
+
+static void print_help(const char *topic)
+{
+    int op;
+    if (!topic) fputs(usage_text, stdout);
+    else if (!strcmp(topic, "login")) fputs(help_login, stdout);
+    else if (!strcmp(topic, "search")) fputs(help_search, stdout);
+    else if (!strcmp(topic, "get") || !strcmp(topic, "delete") || !strcmp(topic, "post") || !strcmp(topic, "put"))
+        fputs(help_http, stdout);
+    else if (!strcmp(topic, "version")) fputs("usage: utmstack version (or --version): the versions\n", stdout);
+    else if (!strcmp(topic, "filter")) {
+        fputs("--filter FIELD:OPERATOR[:VALUE], repeatable (all must match). Operators:\n", stdout);
+        for (op = 0; op < UTM_OP_COUNT; op++) printf("  %s\n", utm_operator_name((utm_operator_t)op));
+        fputs("A VALUE that is JSON (3, true, \"quoted\", [1,2]) is that JSON; otherwise a string, and\n"
+              "for IS_ONE_OF, IS_NOT_ONE_OF, IS_ONE_OF_TERMS, CONTAIN_ONE_OF, DOES_NOT_CONTAIN_ONE_OF,\n"
+              "IS_BETWEEN and IS_NOT_BETWEEN a comma-separated list (numbers stay numbers).\n"
+              "EXIST and DOES_NOT_EXIST take no value. Example: --filter severity:IS_GREATER_THAN:1\n", stdout);
+    } else die_usage("no help on", topic);
+    exit(EX_OK);
+}
+
 static void parse_args(cli_t *o, int argc, char **argv)
 {
     int i;
-    const char *pwfile = NULL, *keyfile = NULL, *bearerfile = NULL, *timeout = NULL;
+    const char *pwfile = NULL, *keyfile = NULL, *bearerfile = NULL, *timeout = NULL, *max_time = NULL;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *eq = strchr(a, '=');
         char name[64];
@@ -634,12 +1010,14 @@ static void parse_args(cli_t *o, int argc, char **argv)
         memcpy(name, a, n);
         name[n] = 0;
 #define TAKES(opt) (strcmp(name, opt) == 0 && ((val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL)) != NULL || (die_usage("missing value for", opt), 0)))
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usage_text, stdout); exit(EX_OK); }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) print_help(NULL);
+        else if (!strcmp(a, "-V") || !strcmp(a, "--version")) { print_version(); exit(EX_OK); }
         else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) o->verbose = 1;
+        else if (!strcmp(a, "-s") || !strcmp(a, "--silent")) o->silent = 1;
         else if (!strcmp(a, "--insecure")) o->insecure = 1;
         else if (!strcmp(a, "--allow-insecure-token")) o->allow_insecure_token = 1;
         else if (!strcmp(a, "--remember-me")) o->remember = 1;
-        else if (!strcmp(a, "--all")) o->all = 1;
+        else if (!strcmp(a, "--all")) { o->all = 1; o->given |= OPT_ALL; }
         else if (TAKES("--url")) o->url = val;
         else if (TAKES("--ca")) o->ca = val;
         else if (TAKES("--servername")) o->servername = val;
@@ -649,13 +1027,19 @@ static void parse_args(cli_t *o, int argc, char **argv)
         else if (TAKES("--bearer-file")) bearerfile = val;
         else if (TAKES("--token-file")) o->token_file = val;
         else if (TAKES("--timeout")) timeout = val;
-        else if (TAKES("--index")) o->index = val;
-        else if (TAKES("--page")) o->page = parse_num(val, "--page");
-        else if (TAKES("--size")) o->size = parse_num(val, "--size");
-        else if (TAKES("--top")) o->top = parse_num(val, "--top");
+        else if (TAKES("--max-time") || TAKES("-m")) max_time = val;
+        else if (TAKES("--pin")) parse_pin(o, val);
+        else if (TAKES("--cert")) o->cert_file = val;
+        else if (TAKES("--key")) o->key_file = val;
+        else if (TAKES("-H") || TAKES("--header")) { add_header(o, (char *)(uintptr_t)val); o->given |= OPT_HEADER; }
+        else if (TAKES("--index")) { o->index = val; o->given |= OPT_INDEX; }
+        else if (TAKES("--page")) { o->page = parse_num(val, "--page"); o->given |= OPT_PAGE; }
+        else if (TAKES("--size")) { o->size = parse_num(val, "--size"); o->given |= OPT_SIZE; }
+        else if (TAKES("--top")) { o->top = parse_num(val, "--top"); o->given |= OPT_TOP; }
         else if (TAKES("--retry")) o->retry = parse_num(val, "--retry");
-        else if (TAKES("--data")) o->data = val;
+        else if (TAKES("--data") || TAKES("-d")) { o->data = val; o->given |= OPT_DATA; }
         else if (TAKES("--sort")) {
+            o->given |= OPT_SORT;
             const char *comma = strrchr(val, ',');
             if (!comma || comma == val || (strcmp(comma, ",asc") != 0 && strcmp(comma, ",desc") != 0))
                 die_usage("--sort wants FIELD,asc or FIELD,desc", val);
@@ -663,6 +1047,7 @@ static void parse_args(cli_t *o, int argc, char **argv)
             if (!o->sorts) exit(EX_USAGE);
             o->sorts[o->nsorts++] = val;
         } else if (TAKES("--filter")) {
+            o->given |= OPT_FILTER;
             o->filters = (utm_filter_t *)realloc(o->filters, (o->nfilters + 1) * sizeof *o->filters);
             if (!o->filters) exit(EX_USAGE);
             parse_filter(o, val, &o->filters[o->nfilters++]);
@@ -673,14 +1058,26 @@ static void parse_args(cli_t *o, int argc, char **argv)
 #undef TAKES
     }
     if (!o->command) die_usage("no command", NULL);
+    if (!strcmp(o->command, "version")) { print_version(); exit(EX_OK); }
+    if (!strcmp(o->command, "help")) print_help(o->path);
+    if (strcmp(o->command, "login") && strcmp(o->command, "search") && strcmp(o->command, "get") &&
+        strcmp(o->command, "post") && strcmp(o->command, "put") && strcmp(o->command, "delete"))
+        die_usage("unknown command (utmstack help lists them)", o->command);
+    check_scope(o);
+    if ((o->given & OPT_SIZE) && o->size == 0) die_usage("--size: at least 1", NULL);
+    if ((o->given & OPT_PAGE) && o->page == 0) die_usage("--page: the first page is 1", NULL);
+    if ((o->given & OPT_TOP) && o->top == 0) die_usage("--top: at least 1", NULL);
+    if (!strcmp(o->command, "login") && o->path) die_usage("login takes no PATH", o->path);
+    if ((o->cert_file != NULL) != (o->key_file != NULL)) die_usage("--cert and --key go together", NULL);
     o->url = env_or(o->url, "UTMSTACK_URL");
     o->ca = env_or(o->ca, "UTMSTACK_CA");
     o->servername = env_or(o->servername, "UTMSTACK_SERVERNAME");
     o->user = env_or(o->user, "UTMSTACK_USER");
     o->token_file = env_or(o->token_file, "UTMSTACK_TOKEN_FILE");
-    timeout = env_or(timeout, "UTMSTACK_TIMEOUT_MS");
-    if (timeout) o->timeout_ms = parse_num(timeout, "--timeout");
-    if (o->timeout_ms > 0xffffffffUL) die_usage("timeout too large", timeout);
+    if (max_time) o->timeout_ms = parse_duration(max_time, "--max-time", 1000);
+    else if (timeout) o->timeout_ms = parse_duration(timeout, "--timeout", 1);
+    else if ((timeout = env_or(NULL, "UTMSTACK_TIMEOUT_MS")) != NULL)
+        o->timeout_ms = parse_duration(timeout, "UTMSTACK_TIMEOUT_MS", 1);
     take_secret(pwfile, "UTMSTACK_PASSWORD", o->password, sizeof o->password, &o->have_password, "password");
     take_secret(keyfile, "UTMSTACK_API_KEY", o->api_key, sizeof o->api_key, &o->have_api_key, "API key");
     take_secret(bearerfile, "UTMSTACK_BEARER", o->bearer, sizeof o->bearer, &o->have_bearer, "bearer");
@@ -728,6 +1125,27 @@ static int cache_load(utm_client_t *c, cli_t *o)
     return 0;
 }
 
+/* The password from the terminal, without echo, when standard input is one. */
+static void prompt_password(cli_t *o)
+{
+    struct termios was, quiet;
+    size_t n;
+    int ok;
+    if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &was) != 0) return;
+    quiet = was;
+    quiet.c_lflag &= (tcflag_t)~(ECHO | ECHONL);
+    fprintf(stderr, "Password for %s: ", o->user);
+    fflush(stderr);
+    if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0) return;
+    ok = fgets(o->password, sizeof o->password, stdin) != NULL;
+    (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &was);
+    fputc('\n', stderr);
+    if (!ok) o->password[0] = 0;
+    n = strlen(o->password);
+    while (n > 0 && (o->password[n - 1] == '\n' || o->password[n - 1] == '\r')) o->password[--n] = 0;
+    o->have_password = n > 0;
+}
+
 /* Credentials, in order: internal key, fixed bearer, user and password
  * (with a cached token when one is valid), a valid cached token alone.      */
 static int setup_auth(utm_client_t *c, cli_t *o)
@@ -735,6 +1153,7 @@ static int setup_auth(utm_client_t *c, cli_t *o)
     int rc = UTM_OK, login = strcmp(o->command, "login") == 0;
     if (o->have_api_key) return utm_auth_use_internal_key(c, o->api_key);
     if (o->have_bearer) return utm_auth_use_bearer(c, o->bearer);
+    if (o->user && !o->have_password && (login || !o->token_valid)) prompt_password(o);
     if (o->user && o->have_password) {
         rc = utm_auth_use_password(c, o->user, o->password, o->remember);
         if (rc == UTM_OK && o->token_valid) rc = utm_auth_set_token(c, o->token);
@@ -754,23 +1173,32 @@ int main(int argc, char **argv)
 {
     static utm_client_t client;
     static cli_t o;
-    utm_posix_t net;
     utm_config_t cfg;
+    unsigned char *cert = NULL, *key = NULL;
+    size_t cert_len = 0, key_len = 0;
     int rc, code;
     unsigned attempt;
     memset(&net, 0, sizeof net);
     o.page = 1;
     o.size = 20;
     o.top = 10000;
+    o.last_out = -1;
     parse_args(&o, argc, argv);
-    if (strcmp(o.command, "login") && strcmp(o.command, "search") && strcmp(o.command, "get") &&
-        strcmp(o.command, "post") && strcmp(o.command, "put") && strcmp(o.command, "delete"))
-        die_usage("unknown command", o.command);
     memset(&cfg, 0, sizeof cfg);
     cfg.url = o.url;
     cfg.servername = o.servername;
     cfg.ca_file = o.ca;
     cfg.insecure = o.insecure;
+    if (o.have_pin) cfg.pin_sha256 = o.pin;
+    if (o.cert_file) {
+        code = read_pem(o.cert_file, "--cert", &cert, &cert_len);
+        if (!code) code = read_pem(o.key_file, "--key", &key, &key_len);
+        if (code) return code;
+        cfg.client_cert = cert;
+        cfg.client_cert_len = cert_len;
+        cfg.client_key = key;
+        cfg.client_key_len = key_len;
+    }
     cfg.port = utm_posix_port();
     cfg.port_ctx = &net;
     cfg.log_fn = log_cb;
@@ -785,7 +1213,9 @@ int main(int argc, char **argv)
         cfg.connect_timeout_ms = (uint32_t)o.timeout_ms;
     }
     if (o.insecure) fputs("utmstack: warning: --insecure: the server certificate is not checked\n", stderr);
+    log_opts = &o;
     rc = utm_client_init(&client, &cfg);
+    if (cert) { wipe(key, key_len); free(cert); free(key); }
     if (rc) {
         code = fail(&client, rc, "setup");
         utm_client_free(&client);

@@ -19,7 +19,9 @@ Faults apply to the next N matching requests: truncate-status, truncate-headers,
 truncate-body, truncate-chunk, reset, stall-before, stall-body, malformed-status,
 oversized-headers, endless-headers, bad-chunk-size, overflow-chunk, cl-lies,
 tls-alert (a fatal alert record mid-body), tls-close-notify (close_notify mid-body),
-close-after (answer, then close the kept-alive connection without saying so).
+close-after (answer, then close the kept-alive connection without saying so),
+unavailable (503 with Retry-After), raw-controls (control bytes in a document, an
+error text and an error body). GET /api/emulator-echo answers with the request's headers.
 """
 import argparse
 import base64
@@ -497,6 +499,17 @@ class Handler(BaseHTTPRequestHandler):
         elif name == "close-delimited-no-notify":  # the same, the TCP connection ends without close_notify
             self.send_raw(("HTTP/1.1 %d OK\r\nContent-Type: %s\r\nConnection: close\r\n\r\n" % (status, ctype)).encode() + body)
             self.request.shutdown(socket.SHUT_RDWR)
+        elif name == "raw-controls":  # what a hostile server sends a terminal: DEL and C1 in a document, ESC in a message
+            if self.path.startswith("/api/elasticsearch/search"):
+                doc = b'[{"name":"a\x7fb\xc2\x9bc\xc3\xa9"}]'
+                self.send_raw(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Total-Count: 1\r\n"
+                              b"Content-Length: %d\r\n\r\n%s" % (len(doc), doc))
+            else:
+                self.send_raw(b"HTTP/1.1 400 Bad Request\r\nX-UtmStack-error: bad request\r\n"
+                              b"Content-Length: 9\r\n\r\nbody\x1b[2J!\n")
+        elif name == "raw-controls-header":  # an escape sequence in the error text itself
+            self.send_raw(b"HTTP/1.1 400 Bad Request\r\nX-UtmStack-error: bad \x1b[31mred\x07\r\n"
+                          b"Content-Length: 0\r\n\r\n")
         elif name == "unavailable":  # 503 with Retry-After, as a server under load says it
             self.send_raw(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: %d\r\nContent-Length: 0\r\n\r\n"
                           % f.get("seconds", 1))
@@ -569,6 +582,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.search(query, raw)
         if path.startswith("/api/emulator-notes"):
             return self.notes(path, raw)
+        if path == "/api/emulator-echo":  # the request's headers, as the server got them
+            return self.reply(200, json.dumps({k.lower(): v for k, v in self.headers.items()}))
         return self.spring_error(404, "Not Found")
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = route

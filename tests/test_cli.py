@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""The `utmstack` tool's contract (DESIGN.md): options, environment variables,
+"""The `utmstack` tool's contract (docs/utmstack.1): options, environment variables,
 output and exit codes, driven against the emulator that tests/run.sh started
 (UTM_PORT, UTM_LOCK_PORT, UTM_PKI). Prints "cli: N passed, N failed"."""
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -414,7 +415,8 @@ def test_retry_with_backoff():
     t0 = time.time()
     rc, out, err, _ = run(["--retry", "3", "get", "/api/account"], APIKEY)
     assert rc == 0 and json.loads(out)["login"] == "admin", (rc, err)
-    assert "retry 1 of 3 in 1.0 s" in err and "retry 2 of 3 in 1.0 s" in err, err
+    # Retry-After: 1, spread over a quarter more
+    assert re.search(r"retry 1 of 3 in 1\.[0-3] s", err) and re.search(r"retry 2 of 3 in 1\.[0-3] s", err), err
     assert time.time() - t0 >= 2.0
     # without --retry: the 503 is the answer (exit 6)
     fault({"fault": "unavailable", "path": "/api/account", "count": 1})
@@ -426,6 +428,192 @@ def test_retry_with_backoff():
     fault({"fault": "unavailable", "path": "/api/emulator-notes", "count": 1})
     rc, _, err, _ = run(["--retry", "3", "post", "/api/emulator-notes", "--data", "{}"], APIKEY)
     assert rc == 6 and "retry" not in err, (rc, err)
+
+
+def test_version_and_help():
+    for args in (["--version"], ["version"], ["-V"]):
+        rc, out, _, _ = run(args)
+        assert rc == 0 and re.match(r"utmstack \d+\.\d+\.\d+ \(utmstack\.h .*, mbedTLS \d", out), (args, out)
+    rc, out, _, _ = run(["help"])
+    assert rc == 0 and "Exit status" in out and "help [COMMAND" in out
+    rc, out, _, _ = run(["help", "search"])
+    assert rc == 0 and "--all" in out and "Exit status" not in out
+    rc, out, _, _ = run(["help", "filter"])
+    ops = ["IS", "IS_NOT", "CONTAIN", "DOES_NOT_CONTAIN", "CONTAIN_ONE_OF", "DOES_NOT_CONTAIN_ONE_OF", "IS_ONE_OF",
+           "IS_NOT_ONE_OF", "IS_ONE_OF_TERMS", "EXIST", "DOES_NOT_EXIST", "IS_BETWEEN", "IS_NOT_BETWEEN",
+           "IS_IN_FIELDS", "IS_NOT_IN_FIELDS", "ENDS_WITH", "NOT_ENDS_WITH", "START_WITH", "NOT_START_WITH",
+           "IS_GREATER_THAN", "IS_LESS_THAN_OR_EQUALS"]
+    assert rc == 0 and all(re.search(r"^  %s$" % o, out, re.M) for o in ops), out
+    assert run(["help", "frobnicate"])[0] == 2
+    # a near miss of an operator: the nearest named
+    rc, _, err, _ = run(["search", "--index", "alert-*", "--filter", "severity:is:3"], APIKEY)
+    assert rc == 2 and "did you mean IS?" in err, err
+    rc, _, err, _ = run(["search", "--index", "alert-*", "--filter", "name:CONTAINS:x"], APIKEY)
+    assert rc == 2 and "did you mean CONTAIN?" in err, err
+
+
+def test_options_that_do_not_apply():
+    for args, what in ((["get", "/api/account", "--index", "alert-*"], "--index"),
+                       (["get", "/api/account", "--all"], "--all"),
+                       (["search", "--index", "alert-*", "-d", "{}"], "--data"),
+                       (["login", "--filter", "a:IS:1"], "--filter"),
+                       (["search", "--index", "alert-*", "-H", "X-A: 1"], "-H")):
+        rc, _, err, _ = run(args, APIKEY)
+        assert rc == 2 and what in err and "does not apply" in err, (args, err)
+    for args, what in ((["--size", "0"], "--size"), (["--page", "0"], "--page"), (["--top", "0"], "--top"),
+                       (["--page", "-1"], "--page"), (["--size", "1x"], "--size")):
+        rc, _, err, _ = run(["search", "--index", "alert-*"] + args, APIKEY)
+        assert rc == 2 and what in err, (args, err)
+
+
+def test_timeout_units():
+    for args in (["--timeout", "800ms"], ["--timeout", "0.8s"], ["--max-time", "0.8"], ["-m", "0.8"], ["--timeout", "800"]):
+        fault({"fault": "stall-before", "path": "/api/account", "seconds": 3})
+        t0 = time.time()
+        rc, _, err, _ = run(args + ["get", "/api/account"], APIKEY)
+        took = time.time() - t0
+        assert rc == 5 and "timed out" in err and 0.6 < took < 2.5, (args, rc, err, took)
+        time.sleep(2.5)  # the stalled answer is over
+    fault({"fault": "stall-before", "path": "/api/account", "seconds": 3})
+    t0 = time.time()
+    rc, _, err, _ = run(["get", "/api/account"], dict(APIKEY, UTMSTACK_TIMEOUT_MS="800"))  # still milliseconds
+    assert rc == 5 and time.time() - t0 < 2.5, (rc, err)
+    time.sleep(2.5)
+    assert run(["--timeout", "2m", "get", "/api/account"], APIKEY)[0] == 0
+    for bad in ("5x", "-1", "ms", "1e99s"):
+        rc, _, err, _ = run(["--timeout", bad, "get", "/api/account"], APIKEY)
+        assert rc == 2 and "--timeout" in err, (bad, err)
+
+
+def test_password_prompt():
+    """No password source and standard input a terminal: asked without echo."""
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:
+        e = {k: v for k, v in os.environ.items() if not k.startswith("UTMSTACK_")}
+        e.update(UTMSTACK_URL=URL, UTMSTACK_CA=CA, UTMSTACK_USER="admin")
+        os.execve(TOOL, [TOOL, "login"], e)
+    seen = b""
+    deadline = time.time() + 20
+    while b"Password for admin: " not in seen and time.time() < deadline:
+        seen += os.read(fd, 1024)
+    os.write(fd, b"s3cret-Passw0rd\n")
+    while time.time() < deadline:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    _, status = os.waitpid(pid, 0)
+    text = seen.decode("utf-8", "replace")
+    assert os.WEXITSTATUS(status) == 0 and '"authenticated":true' in text, text
+    assert "s3cret-Passw0rd" not in text, text  # not echoed
+    # not a terminal: no prompt, a usage error as before
+    assert run(["login"], {"UTMSTACK_USER": "admin"})[0] == 2
+
+
+def test_extra_headers_and_bodies():
+    rc, out, err, _ = run(["get", "/api/emulator-echo", "-H", "X-Trace: abc 1", "--header", "Accept:text/plain"], APIKEY)
+    got = json.loads(out)
+    assert rc == 0 and got["x-trace"] == "abc 1" and got["accept"] == "text/plain", (out, err)
+    for bad in ("Authorization: Bearer x", "utm-internal-key: k", "Host: evil", "no colon", ": empty name"):
+        rc, _, err, _ = run(["get", "/api/emulator-echo", "-H", bad], APIKEY)
+        assert rc == 2 and "-H" in err, (bad, err)
+    rc, _, err, _ = run(["get", "/api/emulator-echo", "-H", "X-A: a\r\nX-B: b"], APIKEY)
+    assert rc == 2 and "line break" in err, err
+    body = secret_file("note2.json", '{"text":"from a file"}')
+    rc, out, err, _ = run(["post", "/api/emulator-notes", "-d", "@" + body], PASSWORD)
+    assert rc == 0 and json.loads(out)["text"] == "from a file", err
+    rc, out, err, _ = run(["post", "/api/emulator-notes", "-d", "@-"], PASSWORD, stdin='{"text":"piped"}')
+    assert rc == 0 and json.loads(out)["text"] == "piped", err
+    rc, _, err, _ = run(["post", "/api/emulator-notes", "-d", "@/no/such/file"], PASSWORD)
+    assert rc == 2 and "/no/such/file" in err and "No such file" in err, err
+
+
+def test_silent_and_whole_url_path():
+    rc, out, err, _ = run(["search", "-s", "--index", "alert-*", "--size", "3"], APIKEY)
+    assert rc == 0 and len(ndjson(out)) == 3 and "total=" not in err, err
+    rc, out, err, _ = run(["get", URL + "/api/account"], APIKEY)
+    assert rc == 0 and json.loads(out)["login"] == "admin", err
+    rc, out, err, _ = run(["get", "HTTPS://LOCALHOST:%s/api/account?x=1" % PORT], APIKEY)
+    assert rc == 0, err
+    rc, _, err, _ = run(["get", "https://other.example:%s/api/account" % PORT], APIKEY)
+    assert rc == 2 and "not on the --url server" in err, err
+    rc, _, err, _ = run(["get", "https://localhost:1/api/account"], APIKEY)
+    assert rc == 2 and "not on the --url server" in err, err
+
+
+def spki_sha256(pem_path):
+    pub = subprocess.run(["openssl", "x509", "-in", pem_path, "-pubkey", "-noout"], capture_output=True, check=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=pub, capture_output=True,
+                         check=True).stdout
+    import hashlib
+    return hashlib.sha256(der).digest()
+
+
+def test_pin_and_client_certificate():
+    import base64
+    pin = spki_sha256(os.path.join(PKI, "server.pem"))
+    rc, out, err, _ = run(["--pin", pin.hex(), "get", "/api/account"], APIKEY)
+    assert rc == 0, err
+    rc, out, err, _ = run(["--pin", ":".join("%02X" % b for b in pin), "get", "/api/account"], APIKEY, ca=None)
+    assert rc == 0, err  # the pin alone is the trust
+    rc, out, err, _ = run(["--pin", "sha256//" + base64.b64encode(pin).decode(), "get", "/api/account"], APIKEY)
+    assert rc == 0, err
+    rc, _, err, _ = run(["--pin", "00" * 32, "get", "/api/account"], APIKEY)
+    assert rc == 4 and "pin" in err, err
+    for bad in ("abc", "zz" * 32, "00" * 33, "sha256//AAAA"):
+        assert run(["--pin", bad, "get", "/api/account"], APIKEY)[0] == 2, bad
+    # a client certificate (the server here does not ask for one: it is loaded and checked)
+    cert, key = os.path.join(PKI, "client.pem"), os.path.join(PKI, "client.key")
+    rc, _, err, _ = run(["--cert", cert, "--key", key, "get", "/api/account"], APIKEY)
+    assert rc == 0, err
+    rc, _, err, _ = run(["--cert", cert, "--key", os.path.join(PKI, "server.key"), "get", "/api/account"], APIKEY)
+    assert rc == 4 and "client key" in err, err
+    rc, _, err, _ = run(["--cert", cert, "get", "/api/account"], APIKEY)
+    assert rc == 2 and "--key" in err, err
+    rc, _, err, _ = run(["--cert", "/no/such.pem", "--key", key, "get", "/api/account"], APIKEY)
+    assert rc == 2 and "/no/such.pem" in err, err
+
+
+def test_all_says_when_it_stops_at_top():
+    before = stats()["searches"]
+    rc, out, err, _ = run(["search", "--index", "alert-*", "--all"], APIKEY)
+    assert rc == 0 and len(ndjson(out)) == 250 and "total=250" in err and "stopped" not in err, err
+    assert stats()["searches"] - before == 1, "--all asks for large pages"
+    rc, out, err, _ = run(["search", "--index", "alert-*", "--all", "--top", "30", "--size", "7"], APIKEY)
+    assert rc == 0 and len(ndjson(out)) == 30, err
+    assert "stopped at --top 30; there may be more" in err, err
+    # X-Total-Count is capped at top: reaching top, the tool cannot know and says so
+    rc, out, err, _ = run(["search", "--index", "alert-*", "--all", "--top", "250"], APIKEY)
+    assert rc == 0 and len(ndjson(out)) == 250 and "there may be more" in err, err
+
+
+def test_error_messages_say_what_to_fix():
+    rc, _, err, _ = run(["get", "/api/account"], APIKEY, ca="/no/such/ca.pem")
+    assert rc == 4 and "/no/such/ca.pem" in err and "No such file" in err, err
+    rc, _, err, _ = run(["get", "/api/account"], APIKEY, url="https://127.0.0.1:1")
+    assert rc == 5 and "127.0.0.1:1" in err and "refused" in err, err
+    assert err.count("could not connect") == 1, err
+    rc, _, err, _ = run(["--insecure", "get", "/api/account"], APIKEY, ca=os.path.join(PKI, "rogue-ca.pem"))
+    assert rc == 0 and err.count("warning") == 1, err
+    rc, _, err, _ = run(["search", "--index", "alert-*", "--page", "x"], APIKEY)
+    assert rc == 2 and "--page" in err, err
+
+
+def test_control_bytes_never_reach_the_terminal():
+    fault({"fault": "raw-controls", "path": "/api/elasticsearch/search"})
+    rc, out, err, _ = run(["search", "--index", "alert-*"], APIKEY)
+    assert rc == 0 and "\x7f" not in out and "\u009b" not in out, repr(out)
+    assert json.loads(out)["name"] == "a\x7fb\u009bc\u00e9" and "\\u007f" in out and "\\u009b" in out, repr(out)
+    fault({"fault": "raw-controls", "path": "/api/account"})  # in the error body
+    rc, out, err, _ = run(["get", "/api/account"], APIKEY)
+    assert rc == 6 and "\x1b" not in err and "body\\x1b[2J!" in err and "bad request" in err, repr(err)
+    fault({"fault": "raw-controls-header", "path": "/api/account"})  # in X-UtmStack-error: a malformed header
+    rc, out, err, _ = run(["get", "/api/account"], APIKEY)
+    assert rc == 5 and "\x1b" not in err and "\x07" not in err, repr(err)
 
 
 def test_option_beats_environment():
@@ -498,6 +686,7 @@ def main():
             failed += 1
             print("FAIL %s" % name)
             traceback.print_exc(limit=3, file=sys.stdout)
+    shutil.rmtree(TMP, ignore_errors=True)  # the password and key files too
     print("cli: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
