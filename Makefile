@@ -14,7 +14,7 @@ LWIP_LIBS   ?= -llwip -lpthread
 
 PROGRAMS := $(B)/utmstack $(B)/quickstart $(B)/minimal $(B)/sizes $(B)/utmstack_bench
 
-.PHONY: all test test-asan test-valgrind test-qemu test-rtos fuzz coverage bench fleet demo sizes size heap install uninstall clean deps help
+.PHONY: all utmstack deps deps-demo deps-chip test test-asan test-valgrind test-qemu test-rtos fuzz coverage bench fleet demo sizes size heap install uninstall clean help
 all: $(PROGRAMS)
 
 help:
@@ -33,7 +33,9 @@ help:
 	@echo "make sizes    what a utm_client_t costs"
 	@echo "make bench    utmstack.h against libcurl (OpenSSL and mbedTLS) on nginx; bench/RESULTS.md"
 	@echo "make fleet    200 devices against one emulated server: logins, lock, outage (about 4 min)"
-	@echo "make install  PREFIX=/usr/local DESTDIR=: headers, utmstack.pc, CMake package"
+	@echo "make utmstack the tool alone (needs only gcc, make, libmbedtls-dev, libjsmn-dev)"
+	@echo "make install  PREFIX=/usr/local DESTDIR=: the tool, its man page and completions, the"
+	@echo "              headers, utmstack.pc, the CMake package"
 	@echo "make uninstall"
 	@echo "make clean"
 
@@ -75,8 +77,13 @@ $(B)/integration: tests/integration.c tests/check.h $(HDRS) | $(B)
 $(B)/lwip_test: tests/lwip_test.c ports/utmstack_lwip.h tests/check.h utmstack.h | $(B)
 	$(CC) $(CFLAGS) $(WARN) $(INC) -Itests $(LWIP_CFLAGS) $< -o $@ $(LWIP_LIBS) $(MBEDTLS_LIBS)
 
+# the Debian packages each target needs (scripts/deps.sh groups)
 deps:
-	@sh scripts/deps.sh
+	@sh scripts/deps.sh test
+deps-demo:
+	@sh scripts/deps.sh demo
+deps-chip:
+	@sh scripts/deps.sh chip
 
 include mcu/mcu.mk
 
@@ -110,13 +117,13 @@ fuzz: deps
 # bench/build_curl_mbedtls.sh from Debian's curl source outside the tree.
 # a fleet of devices against one emulated server (README, "A fleet"); about 4 min
 FLEET_ARGS ?=
-fleet: deps
+fleet: deps-demo
 	@$(MAKE) --no-print-directory $(B)/fleet
 	$(PYTHON) bench/fleet.py $(B) $(FLEET_ARGS)
 
 BENCH_DIR ?= /tmp/utmstack-bench
 bench: deps
-	@sh scripts/deps.sh --bench
+	@sh scripts/deps.sh bench
 	@$(MAKE) --no-print-directory $(B)/utmstack_bench
 	$(CC) -O2 -g -std=c99 -Wall -Wextra bench/curl_bench.c -o $(B)/curl_bench_openssl -lcurl
 	@prefix=$$(sh bench/build_curl_mbedtls.sh $(BENCH_DIR)) && \
@@ -138,19 +145,30 @@ coverage: deps
 	@gcovr --root . --filter 'utmstack\.h' --filter 'ports/' --exclude-unreachable-branches \
 	    --print-summary --html-details build-cov/coverage.html build-cov | tail -3
 
-demo: deps
-	@$(MAKE) --no-print-directory $(B)/utmstack
-	@sh scripts/demo.sh
+demo: deps-demo
+	@$(MAKE) --no-print-directory $(B)/utmstack $(B)/quickstart
+	@B=$(B) sh scripts/demo.sh
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
 VERSION := $(shell sed -n 's/^\#define UTMSTACK_VERSION_STRING "\(.*\)"/\1/p' utmstack.h)
 INSTALLED := include/utmstack.h include/utmstack_posix.h lib/pkgconfig/utmstack.pc \
 	lib/cmake/utmstack/utmstack-config.cmake lib/cmake/utmstack/utmstack-deps.cmake \
-	lib/cmake/utmstack/utmstack-config-version.cmake
+	lib/cmake/utmstack/utmstack-config-version.cmake bin/utmstack share/man/man1/utmstack.1 \
+	share/bash-completion/completions/utmstack share/zsh/site-functions/_utmstack
 
-install:
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/utmstack
+# the tool alone: needs only a C compiler, libmbedtls-dev and libjsmn-dev
+utmstack: deps-demo
+	@$(MAKE) --no-print-directory $(B)/utmstack
+
+install: $(B)/utmstack
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/utmstack \
+	    $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 755 $(B)/utmstack $(DESTDIR)$(PREFIX)/bin/utmstack
+	install -m 644 docs/utmstack.1 $(DESTDIR)$(PREFIX)/share/man/man1/utmstack.1
+	install -m 644 completions/utmstack.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/utmstack
+	install -m 644 completions/_utmstack $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_utmstack
 	install -m 644 utmstack.h ports/utmstack_posix.h $(DESTDIR)$(PREFIX)/include/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' utmstack.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/utmstack.pc
 	install -m 644 cmake/utmstack-config.cmake cmake/utmstack-deps.cmake $(DESTDIR)$(PREFIX)/lib/cmake/utmstack/

@@ -524,7 +524,7 @@ static int fail(utm_client_t *c, int rc, const char *what)
         return exit_code(rc);
     }
     fputs(utm_strerror(rc), stderr);
-    if (detail[0] && strcmp(detail, utm_strerror(rc)) != 0) fprintf(stderr, " (%s)", detail);
+    if (detail[0] && strcmp(detail, utm_strerror(rc)) != 0) fprintf(stderr, ": %s", detail);
     fputc('\n', stderr);
     if (o && rc == UTM_ERR_TLS_VERIFY && !o->servername) {
         int ip = *host == '[' || strspn(host, "0123456789.:") == strlen(host);

@@ -105,7 +105,7 @@ $(eval $(call firmware,m4-in4k,m4,m4-in4k,-DMBEDTLS_SSL_IN_CONTENT_LEN=4096,\
 
 MCU_V     := $(if $(MCU36_OK),m4-v36) $(if $(MCU4_OK),m4-v4)
 MCU_SIZES := m4 m0 m4-notext m0-notext m4-key rv32 $(MCU_V)
-size: deps
+size: deps-chip
 	@$(MAKE) --no-print-directory $(MCU_SIZES:%=$(MCU)/%/firmware.elf) $(RTOS_ELFS)
 	@$(PYTHON) mcu/size.py --check README.md stack=$(MCU)/m4/utmstack_impl.su $(MCU_MAPS)
 
@@ -119,7 +119,7 @@ MCU_MAPS = "Cortex-M4=$(MCU)/m4/firmware.map" "Cortex-M0+=$(MCU)/m0/firmware.map
 
 QEMU_ELFS = $(MCU)/unit-m4.elf $(MCU)/unit-rv32.elf \
 	    $(patsubst %,$(MCU)/%/firmware.elf,m4 m4-notext m4-in4k m4-key rv32 $(MCU_V))
-test-qemu: deps
+test-qemu: deps-chip
 	@$(MAKE) --no-print-directory $(QEMU_ELFS)
 	@sh mcu/run_qemu.sh $(MCU)
 
@@ -133,7 +133,7 @@ $(B)/heap-debian: bench/heap.c $(HDRS)
 $(B)/heap-lean: bench/heap.c $(HDRS) $(B)/host-lean/libmbedtls-lean.a
 	$(CC) -O2 -g $(WARN) -I. -Iports -isystem $(MCU)/mbedtls-include $(MCU_LEAN) $< -o $@ $(HEAP_WRAP) \
 	    $(B)/host-lean/libmbedtls-lean.a
-heap: deps
+heap: deps-chip
 	@$(MAKE) --no-print-directory $(B)/heap-debian $(B)/heap-lean
 	@sh bench/heap.sh $(B)
 
@@ -174,6 +174,6 @@ $(eval $(call rtos,rtos-v36,m4-v36,))
 $(eval $(call rtos,rtos-v4,m4-v4,))
 RTOS_ELFS := $(if $(RTOS_OK),$(MCU)/rtos/firmware.elf $(if $(MCU36_OK),$(MCU)/rtos-v36/firmware.elf) \
              $(if $(MCU4_OK),$(MCU)/rtos-v4/firmware.elf))
-test-rtos: deps
+test-rtos: deps-chip
 	@$(if $(RTOS_ELFS),$(MAKE) --no-print-directory $(RTOS_ELFS))
 	@sh mcu/rtos/run.sh $(MCU)

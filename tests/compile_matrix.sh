@@ -100,6 +100,11 @@ run "link: two files, one implementation, header twice" sh -c \
     "cc -std=c99 $W -I. -Iports $MI -c $T/a.c -o $T/a.o && cc -std=c99 $W -I. -Iports $MI -c $T/b.c -o $T/b.o && cc $T/a.o $T/b.o -o $T/ab $ML && $T/ab"
 run "link: C++ user of a C implementation" sh -c \
     "g++ -x c++ -std=c++11 $W -I. -Iports $MI -c $T/a.c -o $T/a.o && cc -std=c99 $W -I. -Iports $MI -c $T/b.c -o $T/b.o && g++ $T/a.o $T/b.o -o $T/ab $ML && $T/ab"
+# README's vendoring commands, run as written (Debian's mbedTLS: they name its libraries)
+if [ -z "$MI" ]; then
+    sed -n '/^<!-- vendoring -->$/,/^<!-- \/vendoring -->$/p' README.md | sed '/^<!--/d; /^```/d' >"$T/vendor.sh"
+    run "README's vendoring commands, as written" sh -c "test -s $T/vendor.sh && cd $T && UTMSTACK=$PWD sh -e $T/vendor.sh | grep -q '^utmstack.h '"
+fi
 # every C block in README.md is part of a compiled file
 run "README code blocks are compiled files" python3 -c '
 import re, sys

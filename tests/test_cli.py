@@ -29,7 +29,7 @@ TMP = tempfile.mkdtemp(prefix="utm-cli.")
 
 def secret_file(name, content):
     path = os.path.join(TMP, name)
-    with open(path, "w") as f:
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
         f.write(content + "\n")
     return path
 

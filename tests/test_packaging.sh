@@ -23,12 +23,21 @@ check "build with pkg-config --cflags --libs utmstack" sh -c \
     "cd $T && cc -std=c99 -Wall -Werror quickstart.c -o qs \$(PKG_CONFIG_PATH=$T/usr/lib/pkgconfig pkg-config --cflags --libs utmstack) && ./qs 2>&1 | grep -q '^error: '"
 check "find_package(utmstack) after make install" sh -c \
     "cmake -S tests/cmake -B $T/pkg1 -DUTM_HOW=package -DUTMSTACK_SOURCE=$ROOT -DCMAKE_PREFIX_PATH=$T/usr && cmake --build $T/pkg1"
+check "make install: the tool, its man page, bash completion" sh -c \
+    "$T/usr/bin/utmstack --version | grep -q '^utmstack ' && \
+     test -z \"\$(LC_ALL=C.UTF-8 groff -man -ww -z $T/usr/share/man/man1/utmstack.1 2>&1)\" && \
+     test -f $T/usr/share/zsh/site-functions/_utmstack && \
+     bash -c '. $T/usr/share/bash-completion/completions/utmstack; COMP_WORDS=(utmstack search --fil); COMP_CWORD=2; _utmstack; [ \"\${COMPREPLY[*]}\" = --filter ] && COMP_WORDS=(utmstack search --filter sev:IS_GR); COMP_CWORD=3; _utmstack; [ \"\${COMPREPLY[*]}\" = sev:IS_GREATER_THAN ]'"
 check "make uninstall leaves nothing" sh -c \
     "make --no-print-directory uninstall PREFIX=$T/usr && test -z \"\$(find $T/usr -type f)\""
 
 # CMake: add_subdirectory, FetchContent, cmake --install + find_package
 check "cmake: add_subdirectory" sh -c \
     "cmake -S tests/cmake -B $T/sub -DUTM_HOW=subdir -DUTMSTACK_SOURCE=$ROOT && cmake --build $T/sub && $T/sub/quickstart 2>&1 | grep -q error:"
+check "cmake: add_subdirectory installs nothing into the parent (UTMSTACK_INSTALL)" sh -c \
+    "cmake --install $T/sub --prefix $T/subinst >/dev/null && test -z \"\$(find $T/subinst -type f 2>/dev/null)\" && \
+     cmake -S tests/cmake -B $T/sub2 -DUTM_HOW=subdir -DUTMSTACK_SOURCE=$ROOT -DUTMSTACK_INSTALL=ON >/dev/null && \
+     cmake --install $T/sub2 --prefix $T/subinst2 >/dev/null && test -f $T/subinst2/include/utmstack.h"
 check "cmake: FetchContent (git, this commit)" sh -c \
     "cmake -S tests/cmake -B $T/fetch -DUTM_HOW=fetch -DUTMSTACK_SOURCE=$ROOT -DUTMSTACK_COMMIT=\$(git rev-parse HEAD) && cmake --build $T/fetch"
 check "cmake --install, then find_package(utmstack 0.1)" sh -c \
