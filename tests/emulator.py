@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A UTMStack server emulator for the tests and the demo (Python 3 standard library).
 
-It implements ../shared/UTMSTACK-API.md as a client sees it: login with HS512 JWTs
+It implements UTMStack's REST API as a client sees it: login with HS512 JWTs
 (24 h, 30 days with rememberMe, 5 min pre-verification), two-factor login, the
 per-IP lock after 10 failures in 10 minutes, the internal key, v11 API keys as
 Bearer credentials, Spring-shaped 401/403 bodies, X-UtmStack-error, and the search

@@ -514,6 +514,34 @@ def test_password_prompt():
     assert run(["login"], {"UTMSTACK_USER": "admin"})[0] == 2
 
 
+def run_on_terminal(args, env):
+    """The tool with stdout (and stdin, stderr) a pseudo-terminal: (exit code, what it wrote)."""
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:
+        e = {k: v for k, v in os.environ.items() if not k.startswith("UTMSTACK_")}
+        e.update(env, UTMSTACK_URL=URL, UTMSTACK_CA=CA)
+        os.execve(TOOL, [TOOL] + args, e)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    _, status = os.waitpid(pid, 0)
+    return os.WEXITSTATUS(status), seen.decode("utf-8", "replace")
+
+
+def test_get_ends_its_line_on_a_terminal():
+    rc, text = run_on_terminal(["get", "/api/account"], APIKEY)  # a JSON body without a final newline
+    assert rc == 0 and text.endswith("}\r\n"), repr(text)
+    rc, out, _, _ = run(["get", "/api/account"], APIKEY)  # not a terminal: the body as sent
+    assert rc == 0 and out.endswith("}"), repr(out)
+
+
 def test_extra_headers_and_bodies():
     rc, out, err, _ = run(["get", "/api/emulator-echo", "-H", "X-Trace: abc 1", "--header", "Accept:text/plain"], APIKEY)
     got = json.loads(out)
@@ -574,6 +602,11 @@ def test_pin_and_client_certificate():
     assert rc == 4 and "client key" in err, err
     rc, _, err, _ = run(["--cert", cert, "get", "/api/account"], APIKEY)
     assert rc == 2 and "--key" in err, err
+    # a server that asks for one (tests/run.sh's MTLS emulator): refused without, served with
+    mtls = "https://localhost:%s" % os.environ["UTM_PORT_MTLS"]
+    assert run(["get", "/api/account"], APIKEY, url=mtls)[0] in (4, 5)
+    rc, out, err, _ = run(["--cert", cert, "--key", key, "get", "/api/account"], APIKEY, url=mtls)
+    assert rc == 0 and json.loads(out)["login"] == "admin", err
     rc, _, err, _ = run(["--cert", "/no/such.pem", "--key", key, "get", "/api/account"], APIKEY)
     assert rc == 2 and "/no/such.pem" in err, err
 
@@ -601,6 +634,12 @@ def test_error_messages_say_what_to_fix():
     assert rc == 0 and err.count("warning") == 1, err
     rc, _, err, _ = run(["search", "--index", "alert-*", "--page", "x"], APIKEY)
     assert rc == 2 and "--page" in err, err
+    # by address, to a server whose certificate holds only a name: the --servername fix
+    rc, _, err, _ = run(["get", "/api/account"], APIKEY, url="https://127.0.0.1:%s" % os.environ["UTM_PORT_WRONGHOST"])
+    assert rc == 4 and "--servername" in err, err
+    rc, _, err, _ = run(["--servername", "wrong.example", "get", "/api/account"], APIKEY,
+                        url="https://127.0.0.1:%s" % os.environ["UTM_PORT_WRONGHOST"])
+    assert rc == 0, err
 
 
 def test_control_bytes_never_reach_the_terminal():
