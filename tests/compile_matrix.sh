@@ -87,7 +87,7 @@ EOF2
 run "static const filter tables (gcc -std=c99, runs)" sh -c \
     "gcc -std=c99 $W -I. $MI $T/table.c -o $T/tb $ML && $T/tb"
 run "static const filter tables (g++ -std=c++11, runs)" sh -c \
-    "g++ -x c++ -std=c++11 $W -I. $MI $T/table.c -o $T/tb $ML && $T/tb"
+    "g++ -x c++ -std=c++11 $W -I. $MI $T/table.c -x none -o $T/tb $ML && $T/tb"
 # jsmn.h included first (without parent links): our #error says what to do
 printf '#include <jsmn.h>\n#define UTMSTACK_IMPLEMENTATION\n#include "utmstack.h"\n' >"$T/jsmnfirst.c"
 run "jsmn.h before utmstack.h: a clear #error" sh -c \
