@@ -11,6 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <pthread.h>
+#include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 static utm_client_t C, S; /* S reads the emulators' statistics */
 static utm_posix_t NET, SNET;
@@ -929,12 +933,96 @@ static void test_stack_use(void)
     free(stack);
 }
 
+
+/* The POSIX port on its own, against sockets of the test's: what each
+ * failure returns, and that no wait outlasts its timeout. */
+static int listener(uint16_t *port)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 4) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0) { close(fd); return -1; }
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static void test_posix_port(void)
+{
+    const utm_port_t *p = utm_posix_port();
+    utm_posix_t net;
+    unsigned char buf[4096];
+    uint16_t port = 0;
+    uint32_t t0;
+    int lfd = listener(&port), peer, rc;
+    struct linger lg;
+    memset(&net, 0, sizeof net);
+    CHECK(lfd >= 0);
+    if (lfd < 0) return;
+    /* nothing connected: send and recv say so */
+    CHECK_INT(p->send_fn(&net, buf, 1, 10), UTM_ERR_NET);
+    CHECK_INT(p->recv_fn(&net, buf, 1, 10), UTM_ERR_NET);
+    /* a name that does not resolve, and a port nobody listens on */
+    CHECK_INT(p->connect_fn(&net, "no-such-host.invalid", 443, 2000), UTM_ERR_DNS);
+    CHECK(net.last_gai != 0);
+    {
+        uint16_t closed = 0;
+        int cfd = listener(&closed);
+        close(cfd); /* the port is free now: refused */
+        CHECK_INT(p->connect_fn(&net, "127.0.0.1", closed, 2000), UTM_ERR_CONNECT);
+        CHECK_INT(net.last_errno, ECONNREFUSED);
+    }
+    /* connected: a probe and a short wait find nothing, data arrives, then the close */
+    CHECK_INT(p->connect_fn(&net, "127.0.0.1", port, 2000), UTM_OK);
+    peer = accept(lfd, NULL, NULL);
+    CHECK(peer >= 0);
+    CHECK_INT(p->recv_fn(&net, buf, sizeof buf, 0), UTM_ERR_TIMEOUT);
+    t0 = p->now_ms_fn(&net);
+    CHECK_INT(p->recv_fn(&net, buf, sizeof buf, 50), UTM_ERR_TIMEOUT);
+    CHECK(p->now_ms_fn(&net) - t0 >= 45);
+    CHECK_INT((int)write(peer, "hi", 2), 2);
+    CHECK_INT(p->recv_fn(&net, buf, sizeof buf, 1000), 2);
+    CHECK_INT(p->send_fn(&net, (const unsigned char *)"yo", 2, 1000), 2);
+    /* the peer does not read: the send buffer fills and a send times out */
+    memset(buf, 'x', sizeof buf);
+    t0 = p->now_ms_fn(&net);
+    do rc = p->send_fn(&net, buf, sizeof buf, 100); while (rc > 0 && p->now_ms_fn(&net) - t0 < 10000);
+    CHECK_INT(rc, UTM_ERR_TIMEOUT);
+    close(peer);
+    /* the peer closed: the end (0), then sends fail */
+    do rc = p->recv_fn(&net, buf, sizeof buf, 1000); while (rc > 0);
+    CHECK(rc == 0 || rc == UTM_ERR_NET); /* our unread data in its buffer makes its close a reset */
+    do rc = p->send_fn(&net, buf, sizeof buf, 100); while (rc > 0);
+    CHECK_INT(rc, UTM_ERR_NET);
+    p->close_fn(&net);
+    p->close_fn(&net); /* twice is harmless */
+    /* a reset (SO_LINGER 0) while we wait: a network error, not the end */
+    CHECK_INT(p->connect_fn(&net, "localhost", port, 2000), UTM_OK);
+    peer = accept(lfd, NULL, NULL);
+    lg.l_onoff = 1;
+    lg.l_linger = 0;
+    setsockopt(peer, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(peer);
+    CHECK_INT(p->recv_fn(&net, buf, sizeof buf, 1000), UTM_ERR_NET);
+    CHECK_INT(net.last_errno, ECONNRESET);
+    p->close_fn(&net);
+    close(lfd);
+    /* entropy and the clocks */
+    CHECK_INT(p->entropy_fn(&net, buf, 64), 0);
+    CHECK(p->time_fn(&net) > 1700000000);
+}
+
 int main(void)
 {
     const char *pki = getenv("UTM_PKI");
     if (!pki) { fprintf(stderr, "integration: UTM_PKI not set (run through tests/run.sh)\n"); return 2; }
     snprintf(CA, sizeof CA, "%s/ca.pem", pki);
     snprintf(ROGUE_CA, sizeof ROGUE_CA, "%s/rogue-ca.pem", pki);
+    RUN(test_posix_port);
     RUN(test_password_mode);
     RUN(test_internal_key_and_bearer);
     RUN(test_wrong_password_and_lock);

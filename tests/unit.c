@@ -849,6 +849,261 @@ static void test_json_string_offsets(void)
             }
 }
 
+
+/* ---- edges: each accessor, parser and check at its boundaries ---- */
+
+/* A small deterministic generator for the differential runs. */
+static uint32_t edge_rand(uint32_t *st)
+{
+    *st ^= *st << 13;
+    *st ^= *st >> 17;
+    *st ^= *st << 5;
+    return *st;
+}
+
+/* Random JSON-shaped texts, with escapes, UTF-8 of every length (and broken
+ * ones), controls and literals at every offset: our verdict is the oracle's. */
+static void test_json_differential(void)
+{
+    static const char *const atoms[] = {
+        "\"", "\\", "\\u", "\\ud83d", "\\ude00", "\\u00e9", "\\uD83D\\uDE00", "\\x", "\\b", "\\f", "\\n", "\\r", "\\t",
+        "\\/", "\\\"", "\\\\", "a", "abcdefgh", "\x01", "\x1f", "\x7f", "\xc3\xa9", "\xe2\x9c\x93", "\xf0\x9f\x94\x92",
+        "\xc0\x80", "\xe0\x80\x80", "\xe0\xa0\x80", "\xed\xa0\x80", "\xed\x9f\xbf", "\xf0\x80\x80\x80", "\xf0\x90\x80\x80",
+        "\xf4\x8f\xbf\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xc3", "\xe2\x9c", "\x80", "\xff", ",", ":", "{", "}",
+        "[", "]", " ", "\t", "\n", "1", "-", ".", "e", "E", "+", "0", "true", "false", "null", "tru", "nul", "fals" };
+    static utm_json_token_t tok[64];
+    char text[96];
+    utm_json_t j;
+    uint32_t st = 12345;
+    int run, diffs = 0;
+    for (run = 0; run < 60000; run++) {
+        size_t n = 0, k, parts = 1 + edge_rand(&st) % 8;
+        int ours, theirs;
+        if (edge_rand(&st) % 3) text[n++] = '"';
+        for (k = 0; k < parts; k++) {
+            const char *a = atoms[edge_rand(&st) % (sizeof atoms / sizeof atoms[0])];
+            size_t m = strlen(a);
+            if (n + m + 2 > sizeof text) break;
+            memcpy(text + n, a, m);
+            n += m;
+        }
+        if (edge_rand(&st) % 2) text[n++] = '"';
+        if (run % 2) { /* as an object's key */
+            memmove(text + 1, text, n);
+            text[0] = '{';
+            memcpy(text + n + 1, ":1}", 3);
+            n += 4;
+        }
+        ours = utm_json_parse(&j, text, n, tok, 64) == UTM_OK;
+        theirs = oracle_json_valid((const unsigned char *)text, n, UTMSTACK_JSON_DEPTH);
+        if (ours != theirs && diffs++ < 5) fprintf(stderr, "  differential: ours %d, oracle %d: %.*s\n", ours, theirs, (int)n, text);
+    }
+    CHECK_INT(diffs, 0);
+}
+
+static void test_json_accessor_edges(void)
+{
+    static utm_json_token_t tok[64];
+    static const char doc[] = "{\"s\":\"a\\b\\f\\n\\r\\t\\/\\\\\\\"\\u0041\\u00e9\\u20ac\\ud83d\\ude00\\udc00x\\ud800\",\"i\":-12,"
+                              "\"big\":123456789012345678901,\"d\":-2.5e-3,\"e\":1E+2,\"t\":true,\"f\":false,\"n\":null,"
+                              "\"a\":[1,[2],{\"k\":3}],\"o\":{}}";
+    utm_json_t j;
+    char buf[64];
+    int64_t v = 0;
+    double d = 0;
+    int b = 7, at;
+    size_t len = 9;
+    CHECK_INT(utm_json_parse(NULL, doc, strlen(doc), tok, 64), UTM_ERR_ARG);
+    CHECK_INT(utm_json_parse(&j, NULL, 1, tok, 64), UTM_ERR_ARG);
+    CHECK_INT(utm_json_parse(&j, doc, strlen(doc), NULL, 64), UTM_ERR_ARG);
+    CHECK_INT(utm_json_parse(&j, doc, strlen(doc), tok, 0), UTM_ERR_ARG);
+    CHECK_INT(utm_json_parse(&j, doc, (size_t)INT_MAX + 1u, tok, 64), UTM_ERR_ARG);
+    CHECK_INT(utm_json_parse(&j, "", 0, tok, 64), UTM_ERR_JSON);
+    CHECK_INT(utm_json_parse(&j, doc, strlen(doc), tok, 64), UTM_OK);
+    /* every escape decoded; a pair is one character, lone surrogates U+FFFD */
+    CHECK(utm_json_string(&j, utm_json_find(&j, 0, "s"), buf, sizeof buf) > 0);
+    CHECK_STR(buf, "a\b\f\n\r\t/\\\"A\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xef\xbf\xbdx\xef\xbf\xbd");
+    CHECK_INT(utm_json_string(&j, utm_json_find(&j, 0, "s"), buf, 8), UTM_ERR_TOO_LONG);
+    CHECK_INT(utm_json_string(&j, utm_json_find(&j, 0, "s"), NULL, 8), UTM_ERR_ARG);
+    CHECK_INT(utm_json_string(&j, utm_json_find(&j, 0, "s"), buf, 0), UTM_ERR_ARG);
+    CHECK_INT(utm_json_string(&j, utm_json_find(&j, 0, "i"), buf, sizeof buf), UTM_ERR_JSON_TYPE);
+    CHECK_INT(utm_json_int(&j, utm_json_find(&j, 0, "i"), &v), UTM_OK);
+    CHECK(v == -12);
+    CHECK_INT(utm_json_int(&j, utm_json_find(&j, 0, "big"), &v), UTM_ERR_TOO_LONG);
+    CHECK_INT(utm_json_int(&j, utm_json_find(&j, 0, "d"), &v), UTM_ERR_JSON_TYPE);
+    CHECK_INT(utm_json_int(&j, utm_json_find(&j, 0, "i"), NULL), UTM_ERR_ARG);
+    CHECK_INT(utm_json_int(&j, utm_json_find(&j, 0, "s"), &v), UTM_ERR_JSON_TYPE);
+    CHECK_INT(utm_json_int(&j, 999, &v), UTM_ERR_NOT_FOUND);
+    CHECK_INT(utm_json_double(&j, utm_json_find(&j, 0, "d"), &d), UTM_OK);
+    CHECK(d == -2.5e-3);
+    CHECK_INT(utm_json_double(&j, utm_json_find(&j, 0, "e"), &d), UTM_OK);
+    CHECK(d == 100.0);
+    CHECK_INT(utm_json_double(&j, utm_json_find(&j, 0, "e"), NULL), UTM_ERR_ARG);
+    CHECK_INT(utm_json_double(&j, utm_json_find(&j, 0, "t"), &d), UTM_ERR_JSON_TYPE);
+    CHECK_INT(utm_json_double(&j, -1, &d), UTM_ERR_NOT_FOUND);
+    CHECK_INT(utm_json_bool(&j, utm_json_find(&j, 0, "t"), &b), UTM_OK);
+    CHECK_INT(b, 1);
+    CHECK_INT(utm_json_bool(&j, utm_json_find(&j, 0, "f"), &b), UTM_OK);
+    CHECK_INT(b, 0);
+    CHECK_INT(utm_json_bool(&j, utm_json_find(&j, 0, "n"), &b), UTM_ERR_JSON_TYPE);
+    CHECK_INT(utm_json_bool(&j, utm_json_find(&j, 0, "t"), NULL), UTM_ERR_ARG);
+    CHECK_INT(utm_json_bool(&j, 999, &b), UTM_ERR_NOT_FOUND);
+    CHECK_INT(utm_json_type(&j, utm_json_find(&j, 0, "n")), UTM_JSON_NULL);
+    CHECK_INT(utm_json_type(NULL, 0), UTM_JSON_INVALID);
+    CHECK_INT(utm_json_type(&j, -1), UTM_JSON_INVALID);
+    CHECK_INT(utm_json_count(&j, utm_json_find(&j, 0, "a")), 3);
+    CHECK_INT(utm_json_count(&j, utm_json_find(&j, 0, "i")), 0);
+    CHECK_INT(utm_json_count(&j, utm_json_find(&j, 0, "o")), 0);
+    CHECK_INT(utm_json_child(&j, utm_json_find(&j, 0, "o")), UTM_ERR_NOT_FOUND);
+    CHECK_INT(utm_json_child(&j, 999), UTM_ERR_NOT_FOUND);
+    at = utm_json_find(&j, 0, "a.2.k");
+    CHECK_INT(utm_json_type(&j, at), UTM_JSON_NUMBER);
+    CHECK_INT(utm_json_find(&j, 0, "a.3"), UTM_ERR_NOT_FOUND);
+    CHECK_INT(utm_json_find(&j, 0, "a.x"), UTM_ERR_NOT_FOUND);
+    CHECK_INT(utm_json_find(&j, 0, "i.x"), UTM_ERR_NOT_FOUND);
+    CHECK_INT(utm_json_find(&j, 0, NULL), UTM_ERR_ARG);
+    CHECK_INT(utm_json_find(&j, 999, "a"), UTM_ERR_ARG);
+    CHECK_INT(utm_json_next(&j, 999), UTM_ERR_NOT_FOUND);
+    CHECK(utm_json_next(&j, utm_json_child(&j, utm_json_find(&j, 0, "a"))) > 0);
+    CHECK(utm_json_raw(&j, 999, &len) == NULL && len == 0);
+    CHECK(utm_json_raw(&j, 999, NULL) == NULL);
+    CHECK(utm_json_raw(&j, utm_json_find(&j, 0, "i"), NULL) != NULL);
+    CHECK_INT(utm_json_eq(&j, utm_json_find(&j, 0, "i"), "-12"), 0); /* not a string */
+    CHECK_INT(utm_json_eq(&j, utm_json_find(&j, 0, "s"), NULL), 0);
+    CHECK_INT(utm_json_eq(&j, 1, "s"), 1);
+    CHECK_INT(utm_json_eq(&j, 1, "sx"), 0);
+    /* strings the decoder refuses though the tokenizer saw them (written directly) */
+    CHECK_INT(utm__unescape("a\\", 2, buf, sizeof buf), UTM_ERR_JSON);
+    CHECK_INT(utm__unescape("\\u12", 4, buf, sizeof buf), UTM_ERR_JSON);
+    CHECK_INT(utm__unescape("\\u12zz", 6, buf, sizeof buf), UTM_ERR_JSON);
+    CHECK_INT(utm__unescape("\\q", 2, buf, sizeof buf), UTM_ERR_JSON);
+    CHECK_INT(utm__unescape("\\ud83d\\u0041", 12, buf, sizeof buf), 4); /* a high surrogate, then no low one */
+    CHECK_INT(utm__unescape("abc", 3, buf, 3), UTM_ERR_TOO_LONG);
+    /* high surrogates followed by anything but a low one: U+FFFD, the rest kept */
+    CHECK_INT(utm__unescape("\\ud800", 6, buf, sizeof buf), 3);
+    CHECK_INT(utm__unescape("\\ud800xxxxxx", 12, buf, sizeof buf), 9);
+    CHECK_INT(utm__unescape("\\ud800\\nxxxx", 12, buf, sizeof buf), 8);
+    CHECK_INT(utm__unescape("\\ud800\\ud800", 12, buf, sizeof buf), 6);
+    CHECK_INT(utm__unescape("\\ud800\\uzzzz", 12, buf, sizeof buf), UTM_ERR_JSON);
+    CHECK_INT(utm_json_string(&j, 1, buf, (size_t)INT_MAX + 1u), UTM_ERR_ARG);
+    /* writing */
+    CHECK_INT(utm_json_write_string(NULL, 8, "a", 1), UTM_ERR_ARG);
+    CHECK_INT(utm_json_write_string(buf, 0, "a", 1), UTM_ERR_ARG);
+    CHECK_INT(utm_json_write_string(buf, sizeof buf, NULL, 1), UTM_ERR_ARG);
+    CHECK_INT(utm_json_write_string(buf, (size_t)INT_MAX + 1u, "a", 1), UTM_ERR_ARG);
+    CHECK_INT(utm_json_write_string(buf, sizeof buf, NULL, 0), 2);
+    CHECK_STR(buf, "\"\"");
+    CHECK_INT(utm_json_write_string(buf, 4, "abcdef", 6), UTM_ERR_TOO_LONG);
+    CHECK_INT(utm_json_write_string(buf, sizeof buf, "\xc3", 1), UTM_ERR_ARG); /* not UTF-8 */
+}
+
+static void test_text_parsers(void)
+{
+    static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    static const char *const bad_dates[] = {
+        "Sun, 06 Nov 1994 08:49:37 GMT ", "Sun; 06 Nov 1994 08:49:37 GMT", "Sun,x06 Nov 1994 08:49:37 GMT",
+        "Sun, 06xNov 1994 08:49:37 GMT", "Sun, 06 Novx1994 08:49:37 GMT", "Sun, 06 Nov 1994x08:49:37 GMT",
+        "Sun, 06 Nov 1994 08x49:37 GMT", "Sun, 06 Nov 1994 08:49x37 GMT", "Sun, 06 Nov 1994 08:49:37xGMT",
+        "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Xyz 1994 08:49:37 GMT", "Sun, 0x Nov 1994 08:49:37 GMT",
+        "Sun, 06 Nov 19x4 08:49:37 GMT", "Sun, 06 Nov 1994 0x:49:37 GMT", "Sun, 06 Nov 1994 08:4x:37 GMT",
+        "Sun, 06 Nov 1994 08:49:3x GMT", "Sun, 00 Nov 1994 08:49:37 GMT", "Sun, 32 Nov 1994 08:49:37 GMT",
+        "Sun, 06 Nov 1994 24:49:37 GMT", "Sun, 06 Nov 1994 08:60:37 GMT", "Sun, 06 Nov 1994 08:49:61 GMT", NULL };
+    char date[40];
+    unsigned char ip[16], out[32];
+    int m, i;
+    CHECK(utm__http_date("Sun, 06 Nov 1994 08:49:37 GMT", 29) == 784111777);
+    CHECK(utm__http_date("Sat, 29 Feb 2000 23:59:60 GMT", 29) == 951868800); /* a leap second */
+    for (m = 0; m < 12; m++) { /* the first of each month of 2026 */
+        static const int64_t firsts[] = { 1767225600, 1769904000, 1772323200, 1775001600, 1777593600, 1780272000,
+                                          1782864000, 1785542400, 1788220800, 1790812800, 1793491200, 1796083200 };
+        snprintf(date, sizeof date, "Thu, 01 %s 2026 00:00:00 GMT", months[m]);
+        CHECK(utm__http_date(date, 29) == firsts[m]);
+    }
+    for (i = 0; bad_dates[i]; i++) CHECK(utm__http_date(bad_dates[i], strlen(bad_dates[i])) == -1);
+    /* IP literals */
+    CHECK_INT((int)utm__parse_ip("10.0.2.2", ip), 4);
+    CHECK_INT((int)utm__parse_ip("255.255.255.255", ip), 4);
+    CHECK_INT((int)utm__parse_ip("256.0.0.1", ip), 0);
+    CHECK_INT((int)utm__parse_ip("1.2.3", ip), 0);
+    CHECK_INT((int)utm__parse_ip("1.2.3.4.5", ip), 0);
+    CHECK_INT((int)utm__parse_ip("1.2.3.0004", ip), 0);
+    CHECK_INT((int)utm__parse_ip("1..2.3", ip), 0);
+    CHECK_INT((int)utm__parse_ip("::1", ip), 16);
+    CHECK(ip[15] == 1 && ip[0] == 0);
+    CHECK_INT((int)utm__parse_ip("fe80::1:2", ip), 16);
+    CHECK_INT((int)utm__parse_ip("1:2:3:4:5:6:7:8", ip), 16);
+    CHECK_INT((int)utm__parse_ip("::ffff:10.0.0.1", ip), 16);
+    CHECK(ip[10] == 0xff && ip[12] == 10 && ip[15] == 1);
+    CHECK_INT((int)utm__parse_ip("1:2:3:4:5:6:7:8:9", ip), 0);
+    CHECK_INT((int)utm__parse_ip("1::2::3", ip), 0);
+    CHECK_INT((int)utm__parse_ip("12345::1", ip), 0);
+    CHECK_INT((int)utm__parse_ip("1:2", ip), 0);
+    CHECK_INT((int)utm__parse_ip("g::1", ip), 0);
+    CHECK_INT((int)utm__parse_ip("::ffff:1.2.3", ip), 0);
+    CHECK_INT((int)utm__parse_ip("", ip), 0);
+    CHECK_INT((int)utm__parse_ip("1.2.3.12345", ip), 0);
+    CHECK_INT((int)utm__parse_ip(":1", ip), 0);
+    CHECK_INT((int)utm__parse_ip("1:", ip), 0);
+    CHECK_INT((int)utm__parse_ip("1:::2", ip), 0);
+    CHECK_INT((int)utm__parse_ip("1:2:3:4:5:6:7:8:", ip), 0);
+    CHECK_INT((int)utm__parse_ip("1:2:3:4:5:6:7", ip), 0);
+    CHECK(utm__http_date("Sat, 01 Jan 0000 00:00:00 GMT", 29) == -62167219200LL); /* year 0: before the era */
+    CHECK(utm__b64url_decode("aGk==", 5, out, sizeof out) == 2);
+    CHECK(utm__b64url_decode("a{", 2, out, sizeof out) < 0);
+    /* base64url, and the classic alphabet a JWT should not hold but may */
+    CHECK(utm__b64url_decode("aGk", 3, out, sizeof out) == 2 && memcmp(out, "hi", 2) == 0);
+    CHECK(utm__b64url_decode("aGk=", 4, out, sizeof out) == 2);
+    CHECK(utm__b64url_decode("-_+/", 4, out, sizeof out) == 3 && out[0] == 0xfb && out[1] == 0xff && out[2] == 0xbf);
+    CHECK(utm__b64url_decode("a$", 2, out, sizeof out) < 0);
+    CHECK(utm__b64url_decode("aGVsbG8", 7, out, 3) < 0);
+    CHECK(utm__b64url_decode("a", 1, out, sizeof out) <= 0);
+    /* whole numbers in JWT claims: exponents, fractions, limits */
+    {
+        int64_t v = 0;
+        CHECK_INT(utm__json_whole("1.7e9", 5, &v), UTM_OK);
+        CHECK(v == 1700000000);
+        CHECK_INT(utm__json_whole("17E+8", 5, &v), UTM_OK);
+        CHECK(v == 1700000000);
+        CHECK_INT(utm__json_whole("-12.9", 5, &v), UTM_OK);
+        CHECK(v == -12);
+        CHECK_INT(utm__json_whole("5e-1", 4, &v), UTM_OK);
+        CHECK(v == 0);
+        CHECK_INT(utm__json_whole("1e30", 4, &v), UTM_ERR_TOO_LONG);
+        CHECK_INT(utm__json_whole("12345678901234567890123", 23, &v), UTM_ERR_TOO_LONG);
+        CHECK_INT(utm__json_whole("0.000000000000000000001", 23, &v), UTM_OK);
+        CHECK(v == 0);
+    }
+    /* status lines */
+    {
+        int st = 0, minor = 0;
+        CHECK_INT(utm__parse_status("HTTP/1.1 200 OK", 15, &st, &minor), UTM_OK);
+        CHECK(st == 200 && minor == 1);
+        CHECK_INT(utm__parse_status("HTTP/1.0 204", 12, &st, &minor), UTM_OK);
+        CHECK(minor == 0);
+        CHECK_INT(utm__parse_status("HTTP/2.0 200 OK", 15, &st, &minor), UTM_ERR_HTTP_STATUS_LINE);
+        CHECK_INT(utm__parse_status("HTTP/1.x 200 OK", 15, &st, &minor), UTM_ERR_HTTP_STATUS_LINE);
+        CHECK_INT(utm__parse_status("HTTP/1.1 099 OK", 15, &st, &minor), UTM_ERR_HTTP_STATUS_LINE);
+        CHECK_INT(utm__parse_status("HTTP/1.1 600 OK", 15, &st, &minor), UTM_ERR_HTTP_STATUS_LINE);
+        CHECK_INT(utm__parse_status("HTTP/1.1 2a0 OK", 15, &st, &minor), UTM_ERR_HTTP_STATUS_LINE);
+        CHECK_INT(utm__parse_status("HTTP/1.1 200xOK", 15, &st, &minor), UTM_ERR_HTTP_STATUS_LINE);
+        CHECK_INT(utm__parse_status("HTTP/1.1 200 O\x01", 15, &st, &minor), UTM_ERR_HTTP_STATUS_LINE);
+        CHECK_INT(utm__parse_status("HTTP/1.1 200 O\x7f", 15, &st, &minor), UTM_ERR_HTTP_STATUS_LINE);
+        CHECK_INT(utm__parse_status("HTTP/1.1 200 \tOK", 16, &st, &minor), UTM_OK);
+        CHECK_INT(utm__parse_status("HTTP/1.1 20", 11, &st, &minor), UTM_ERR_HTTP_STATUS_LINE);
+    }
+    /* every result has its text; the HTTP statuses map as documented */
+    for (i = -100; i <= 1; i++) {
+        const char *t = utm_strerror(i);
+        CHECK(t != NULL && t[0] != 0);
+    }
+    CHECK_INT(utm_status_error(199), UTM_ERR_HTTP_STATUS);
+    CHECK_INT(utm_status_error(299), UTM_OK);
+    CHECK_INT(utm_status_error(300), UTM_ERR_HTTP_STATUS);
+    CHECK_INT(utm_status_error(599), UTM_ERR_SERVER);
+    CHECK_INT(utm_status_error(600), UTM_ERR_HTTP_STATUS);
+    CHECK_INT(utm_retryable(UTM_OK), 0);
+}
+
 /* RFC 8259 exactly, whatever jsmn lets through: separators, literals,
  * numbers, escapes, raw control bytes, UTF-8; depth bounded. */
 static void test_json_strict(void)
@@ -2275,6 +2530,465 @@ static void test_small_paths(void)
     }
 }
 
+
+static int abort_header(void *user, const char *name, size_t nn, const char *value, size_t vn)
+{
+    (void)user; (void)value; (void)vn;
+    return nn == 6 && memcmp(name, "X-Stop", 6) == 0;
+}
+
+/* Every public call with what it must refuse, and the client usable after. */
+static void test_api_edges(void)
+{
+    static const char *const bad_urls[] = { "https://a b", "https://a\x01", "https://x/p?q", "https://x/p#f", NULL };
+    utm_config_t cfg;
+    utm_port_t port = fake_port;
+    utm_request_t q;
+    utm_response_t r;
+    utm_param_t qp[2];
+    utm_search_t s;
+    utm_search_result_t sr;
+    const char *sorts[2] = { "a,asc", NULL };
+    char buf[256], big_host[300];
+    uint32_t left = 7;
+    int i;
+    /* the port table: each required function */
+    memset(&cfg, 0, sizeof cfg);
+    cfg.url = "http://utm.test";
+    cfg.port = &port;
+    cfg.port_ctx = &F;
+    for (i = 0; i < 5; i++) {
+        port = fake_port;
+        if (i == 0) port.connect_fn = NULL;
+        if (i == 1) port.send_fn = NULL;
+        if (i == 2) port.recv_fn = NULL;
+        if (i == 3) port.close_fn = NULL;
+        if (i == 4) port.now_ms_fn = NULL;
+        CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_ARG);
+        utm_client_free(&C);
+    }
+    port = fake_port;
+    cfg.url = NULL;
+    CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_URL);
+    utm_client_free(&C);
+    for (i = 0; bad_urls[i]; i++) {
+        cfg.url = bad_urls[i];
+        CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_URL);
+        utm_client_free(&C);
+    }
+    memset(big_host, 'h', sizeof big_host);
+    memcpy(big_host, "http://", 7);
+    big_host[sizeof big_host - 1] = 0;
+    cfg.url = big_host;
+    CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_URL);
+    utm_client_free(&C);
+    cfg.url = "http://utm.test";
+    cfg.servername = "";
+    CHECK(utm_client_init(&C, &cfg) != UTM_OK);
+    utm_client_free(&C);
+    cfg.servername = "a\nb";
+    CHECK(utm_client_init(&C, &cfg) != UTM_OK);
+    utm_client_free(&C);
+    cfg.servername = big_host + 7;
+    CHECK(utm_client_init(&C, &cfg) != UTM_OK);
+    utm_client_free(&C);
+
+    /* requests refused before anything is sent */
+    fake_reset(&F, http_json(200, NULL, "{}"));
+    client();
+    memset(&q, 0, sizeof q);
+    CHECK_INT(utm_request(&C, NULL, &r), UTM_ERR_ARG);
+    CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_ARG); /* no path */
+    q.path = "api";
+    CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_ARG);
+    q.path = "/a";
+    q.body_len = 3;
+    CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_ARG); /* a length and no body */
+    q.body_len = 0;
+    q.body_buf = buf;
+    q.body_size = 0;
+    CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_ARG);
+    q.body_buf = NULL;
+    q.content_type = "text/plain\r\nX: y";
+    CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_HEADER_VALUE);
+    q.content_type = NULL;
+    q.query_count = 1;
+    CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_ARG); /* a count and no table */
+    qp[0].name = "";
+    qp[0].value = "x";
+    q.query = qp;
+    CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_ARG);
+    qp[0].name = NULL;
+    CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_ARG);
+    CHECK_INT((int)F.sent_len, 0);
+    q.query_count = 0;
+    q.query = NULL;
+    for (i = 0; i < 5; i++) { /* the methods that may be sent twice */
+        static const char *const m[] = { "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH" };
+        fake_reset(&F, http_json(200, NULL, "{}"));
+        q.method = m[i];
+        q.flags = UTM_REQ_NO_AUTH;
+        CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+        CHECK_INT(fake_sent_count(&F, m[i]), 1);
+    }
+    q.method = NULL;
+    /* a header callback that stops the answer */
+    fake_reset(&F, "HTTP/1.1 200 OK\r\nX-Stop: 1\r\nContent-Length: 2\r\n\r\n{}");
+    q.on_header = abort_header;
+    CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_ABORTED);
+    q.on_header = NULL;
+
+    /* searches refused before anything is sent */
+    memset(&s, 0, sizeof s);
+    CHECK_INT(utm_search(&C, &s, &sr), UTM_ERR_ARG);
+    s.index_pattern = "";
+    CHECK_INT(utm_search(&C, &s, &sr), UTM_ERR_ARG);
+    s.index_pattern = "alert-*";
+    CHECK_INT(utm_search(&C, &s, NULL), UTM_ERR_ARG);
+    s.sort_count = 1;
+    CHECK_INT(utm_search(&C, &s, &sr), UTM_ERR_ARG); /* a count and no table */
+    s.sort = sorts;
+    s.sort_count = 2;
+    CHECK_INT(utm_search(&C, &s, &sr), UTM_ERR_ARG); /* a NULL entry */
+    CHECK_INT(utm_search_all(&C, &s, &sr), UTM_ERR_ARG);
+    CHECK_INT(utm_search_body(NULL, 1, buf, sizeof buf, NULL, 0), UTM_ERR_ARG);
+    CHECK_INT(utm_search_body(NULL, 0, NULL, 8, NULL, 0), UTM_ERR_ARG);
+    CHECK_INT(utm_search_body(NULL, 0, buf, 0, NULL, 0), UTM_ERR_ARG);
+    CHECK_INT(utm_search_body(NULL, 0, buf, 2, NULL, 0), UTM_ERR_TOO_LONG);
+    CHECK_INT(utm_search_body(NULL, 0, buf, sizeof buf, NULL, 0), 2);
+    CHECK_STR(buf, "[]");
+
+    /* the auth calls on a client that is not one, and their own refusals */
+    CHECK_INT(utm_auth_use_password(NULL, "a", "b", 0), UTM_ERR_ARG);
+    CHECK_INT(utm_auth_use_password(&C, NULL, "password", 0), UTM_ERR_ARG);
+    CHECK_INT(utm_auth_use_password(&C, "", "password", 0), UTM_ERR_ARG);
+    CHECK_INT(utm_auth_use_password_fn(&C, "admin", NULL, NULL, 0), UTM_ERR_ARG);
+    CHECK_INT(utm_auth_use_bearer(&C, "a b"), UTM_ERR_HEADER_VALUE);
+    CHECK_INT(utm_auth_use_bearer(NULL, "ab"), UTM_ERR_ARG);
+    CHECK_INT(utm_auth_use_internal_key(NULL, "k"), UTM_ERR_ARG);
+    CHECK_INT(utm_auth_set_token(NULL, "a.b.c"), UTM_ERR_ARG);
+    CHECK_INT(utm_auth_set_token(&C, "a b.c.d"), UTM_ERR_HEADER_VALUE);
+    CHECK(utm_auth_token(NULL) == NULL);
+    CHECK_STR(utm_auth_subject(NULL), "");
+    CHECK(utm_auth_expires(NULL) == 0);
+    CHECK_INT(utm_auth_refused(NULL, &left), 0);
+    CHECK_INT((int)left, 0);
+    CHECK_INT(utm_auth_refused(&C, NULL), 0);
+    CHECK_INT(utm_auth_check(&C, NULL, 8), UTM_ERR_ARG);
+    CHECK_INT(utm_auth_check(&C, buf, 0), UTM_ERR_ARG);
+    CHECK_INT(utm_auth_check(NULL, buf, 8), UTM_ERR_ARG);
+    CHECK_INT(utm_auth_login(NULL), UTM_ERR_ARG);
+    CHECK_INT(utm_auth_tfa_verify(NULL, "1"), UTM_ERR_ARG);
+    utm_auth_clear(NULL);
+    CHECK_INT((int)utm_backoff_ms(NULL, 3, 100, 5000), 5000);
+    utm_client_stats(NULL, NULL);
+    utm_client_close(NULL);
+    CHECK_STR(utm_last_error(NULL), "");
+    /* and still usable */
+    fake_reset(&F, http_json(200, NULL, "{}"));
+    CHECK_INT(get("/x", buf, sizeof buf, &r), UTM_OK);
+    CHECK_INT(r.status, 200);
+}
+
+/* Response headers the reader interprets, in their less common forms. */
+static void test_header_forms(void)
+{
+    utm_response_t r;
+    char body[64];
+    /* Link with quoted and unquoted rel, several links, page past the limit;
+     * X-Total-Count too large for int64; Retry-After as a date */
+    fake_reset(&F, "HTTP/1.1 200 OK\r\nLink: <https://x/api?page=3&size=20>; rel=\"next\",<https://x/api?size=2&page=9>; "
+                   "rel=last, <https://x/api?page=1>; rel=\"first\"\r\nX-Total-Count: 99999999999999999999\r\n"
+                   "Retry-After: Sat, 01 Jan 2000 00:00:30 GMT\r\nDate: Sat, 01 Jan 2000 00:00:00 GMT\r\n"
+                   "Set-Cookie: secret=1\r\nProxy-Authorization: x\r\nCookie: y\r\nX-Tabs: \t a b \t\r\n"
+                   "Content-Length: 2\r\n\r\n{}");
+    client_with("http://utm.test:8080", UTM_LOG_DEBUG);
+    CHECK_INT(get("/x", body, sizeof body, &r), UTM_OK);
+    CHECK(r.total_count == -1); /* not representable: not sent, as far as we know */
+    CHECK(utm_backoff_ms(&C, 0, 10, 100) >= 30000);
+    CHECK(strstr(logbuf, "secret=1") == NULL && strstr(logbuf, "Set-Cookie: ***") != NULL);
+    CHECK(strstr(logbuf, "Proxy-Authorization: ***") != NULL && strstr(logbuf, "Cookie: ***") != NULL);
+    /* a header with a control byte, an empty name, a 1xx flood */
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nX-A: a\x01" "b\r\nContent-Length: 0\r\n\r\n"), UTM_ERR_HTTP_HEADER);
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\n: x\r\nContent-Length: 0\r\n\r\n"), UTM_ERR_HTTP_HEADER);
+    CHECK_INT(get_status("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n"
+                         "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n"
+                         "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n"
+                         "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), UTM_ERR_HTTP_STATUS_LINE);
+    CHECK_INT(get_status("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n"), 204);
+    /* names that only begin like ours are other headers; a length of 20 digits is no length */
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nContent-Lengthy: 5\r\nTransfer-Encodingz: x\r\nContent-Length: 0\r\n\r\n"), 200);
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nContent-Length: 00000000000000000001\r\n\r\nx"), UTM_ERR_HTTP_CONTENT_LENGTH);
+    /* DEL in a path is refused; a long path and a tab in a value reach the log cut and cleaned */
+    fake_reset(&F, "HTTP/1.1 200 OK\r\nX-Tab: a\tb\r\nContent-Length: 0\r\n\r\n");
+    client_with("http://utm.test:8080", UTM_LOG_DEBUG);
+    CHECK_INT(get("/a\x7f", body, sizeof body, &r), UTM_ERR_ARG);
+    {
+        static char longpath[700];
+        memset(longpath, 'p', sizeof longpath - 1);
+        longpath[0] = '/';
+        CHECK_INT(get(longpath, body, sizeof body, &r), UTM_OK);
+        CHECK(strstr(logbuf, "X-Tab: a?b") != NULL);
+    }
+    /* list headers with empty items and padding; a coding that is not chunked; a
+     * Retry-After that is neither; DEL in a value; blank lines before the status */
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nConnection: , keep-alive \t,\r\nContent-Length: 0\r\n\r\n"), 200);
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx"), UTM_ERR_HTTP_TRANSFER_ENCODING);
+    CHECK_INT(get_status("HTTP/1.1 503 X\r\nRetry-After: soon\r\nContent-Length: 0\r\n\r\n"), 503);
+    CHECK(utm_backoff_ms(&C, 0, 10, 100) <= 10);
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nX-A: a\x7f\r\nContent-Length: 0\r\n\r\n"), UTM_ERR_HTTP_HEADER);
+    CHECK_INT(get_status("\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n"), 204);
+    CHECK_INT(get_status("\r\n\r\n\r\n\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n"), UTM_ERR_HTTP_STATUS_LINE);
+    /* Link: pages too large to be one, no page at all, other rels */
+    fake_reset(&F, "HTTP/1.1 200 OK\r\nLink: <https://x/a?page=123456789012&size=1>; rel=\"next\", <https://x/a?size=1>; "
+                   "rel=\"last\", <https://x/a?page=2>; rel=\"prev\", <https://x/a?page=2\r\nContent-Length: 0\r\n\r\n");
+    client();
+    CHECK_INT(get("/x", body, sizeof body, &r), UTM_OK);
+    /* paths: the characters kept, the ones encoded, dot segments however spelt */
+    fake_reset(&F, http_json(200, NULL, "{}"));
+    CHECK_INT(get("/a~b@c,d:e*f!g$h", body, sizeof body, &r), UTM_OK);
+    CHECK_INT(fake_sent_count(&F, "GET /a~b@c,d:e*f!g$h HTTP/1.1"), 1);
+    {
+        utm_request_t q;
+        utm_param_t qp = { "v", "~@,:*/!$ A-Z_0.9" };
+        memset(&q, 0, sizeof q);
+        q.path = "/q";
+        q.query = &qp;
+        q.query_count = 1;
+        q.flags = UTM_REQ_NO_AUTH;
+        fake_reset(&F, http_json(200, NULL, "{}"));
+        CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+        CHECK_INT(fake_sent_count(&F, "GET /q?v=~@,:*/%21%24%20A-Z_0.9 HTTP/1.1"), 1);
+    }
+    CHECK_INT(get("/a/%2e%2E/b", body, sizeof body, &r), UTM_ERR_ARG);
+    CHECK_INT(get("/a/.%2e/b", body, sizeof body, &r), UTM_ERR_ARG);
+    fake_reset(&F, http_json(200, NULL, "{}"));
+    CHECK_INT(get("/a/%2f/%2x/b", body, sizeof body, &r), UTM_OK);
+    /* a client that is not one has no last error */
+    {
+        static utm_client_t zero;
+        utm_stats_t st;
+        uint32_t left = 5;
+        CHECK_STR(utm_last_error(&zero), "");
+        CHECK_INT((int)utm_backoff_ms(&zero, 1, 10, 777), 777);
+        utm_client_stats(&zero, &st);
+        CHECK_INT((int)st.connects, 0);
+        utm_client_close(&zero);
+        utm_auth_clear(&zero);
+        CHECK_INT(utm_auth_refused(&zero, &left), 0);
+        CHECK(utm_auth_token(&zero) == NULL);
+        CHECK_INT(utm_auth_login(&zero), UTM_ERR_ARG);
+        CHECK_INT(utm_auth_use_internal_key(&C, NULL), UTM_ERR_ARG);
+    }
+    /* HTTP/1.0 without a length: the body runs to the close */
+    CHECK_INT(get_status("HTTP/1.0 200 OK\r\n\r\n{}"), 200);
+}
+
+
+/* Filter values given as JSON text, and doubles formatted at their edges. */
+static void test_filter_value_edges(void)
+{
+    static const char *const good[] = { "1", "-0.5e+3", "true", "false", "\"a\\u00e9\\n\"", "[1, 2 ,3]", " [ \"a\" ] ",
+                                        "\t\"x\"\r\n", "[true,false]", NULL };
+    static const char *const bad[] = { "", "nul", "tru", "fals", "\"a", "\"a\x01\"", "\"\\x\"", "\"\\", "\"\xc3\"",
+                                       "[1,]", "[1 2]", "[", "[1", "[[1]]", "[{}]", "{}", "1 2", "01", "1.", "-", "+1",
+                                       "[1,\"a\"x]", "\"a\" x", NULL };
+    static const double dbl[] = { 0.1, 1e300, -1e-300, 9.999999999999999e22, 9007199254740993.0, 0.99999999999999994,
+                                  5e-324, 1.7976931348623157e308, 123456789.0, 0.5, 2.5, 1e21, 1e22, 999999999999999900000.0 };
+    utm_filter_t f;
+    utm_value_t items[2];
+    char out[400], why[200], expect[64];
+    int i;
+    memset(&f, 0, sizeof f);
+    f.field = "x";
+    f.op = UTM_OP_IS;
+    for (i = 0; good[i]; i++) {
+        f.value = utm_value_json(good[i]);
+        if (utm_search_body(&f, 1, out, sizeof out, why, sizeof why) <= 0) fprintf(stderr, "  good json value %s: %s\n", good[i], why);
+        CHECK(utm_search_body(&f, 1, out, sizeof out, why, sizeof why) > 0);
+    }
+    for (i = 0; bad[i]; i++) {
+        f.value = utm_value_json(bad[i]);
+        CHECK_INT(utm_search_body(&f, 1, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+    }
+    f.value = utm_value_json(NULL);
+    CHECK_INT(utm_search_body(&f, 1, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+    f.value = utm_value_string(NULL);
+    CHECK_INT(utm_search_body(&f, 1, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+    f.value = utm_value_string("\xff");
+    CHECK_INT(utm_search_body(&f, 1, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+    f.value = utm_value_bool(1);
+    CHECK(utm_search_body(&f, 1, out, sizeof out, NULL, 0) > 0 && strstr(out, "\"value\":true") != NULL);
+    f.value = utm_value_bool(0);
+    CHECK(utm_search_body(&f, 1, out, sizeof out, NULL, 0) > 0 && strstr(out, "\"value\":false") != NULL);
+    f.value.type = 99; /* not a value type */
+    CHECK_INT(utm_search_body(&f, 1, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+    CHECK_INT(utm_search_body(&f, 1, out, sizeof out, NULL, 5), UTM_ERR_FILTER); /* no room for why: none written */
+    {
+        static const char *const not_utf8[] = { "\xc3(", "\xe0\x80\x80", "\xed\xa0\x80", "\xf0\x80\x80\x80",
+                                                "\xf4\x90\x80\x80", "\xe2\x9c", "\xf0\x9f\x94", "\x80", "\xf8\x88\x80\x80\x80", NULL };
+        static const char *const utf8[] = { "\xe0\xa0\x80", "\xed\x9f\xbf", "\xee\x80\x80", "\xf0\x90\x80\x80",
+                                            "\xf4\x8f\xbf\xbf", "\xc2\x80", NULL };
+        f.value = utm_value_int(1);
+        for (i = 0; not_utf8[i]; i++) {
+            f.field = not_utf8[i];
+            CHECK_INT(utm_search_body(&f, 1, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+            CHECK(strstr(why, "UTF-8") != NULL);
+        }
+        for (i = 0; utf8[i]; i++) {
+            f.field = utf8[i];
+            CHECK(utm_search_body(&f, 1, out, sizeof out, why, sizeof why) > 0);
+        }
+    }
+    /* lists: no table for a count, an item that is no scalar */
+    f.field = "x";
+    f.op = UTM_OP_IS_ONE_OF;
+    f.value = utm_value_list(NULL, 2);
+    CHECK_INT(utm_search_body(&f, 1, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+    items[0] = utm_value_int(1);
+    items[1] = utm_value_json("[1]");
+    f.value = utm_value_list(items, 2);
+    CHECK_INT(utm_search_body(&f, 1, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+    items[1] = utm_value_bool(1);
+    CHECK(utm_search_body(&f, 1, out, sizeof out, why, sizeof why) > 0 && strstr(out, "[1,true]") != NULL);
+    f.value = utm_value_json("1");
+    CHECK_INT(utm_search_body(&f, 1, out, sizeof out, why, sizeof why), UTM_ERR_FILTER); /* a list operator */
+    /* doubles: the shortest text that reads back, as %.17g would round */
+    f.op = UTM_OP_IS;
+    for (i = 0; i < (int)(sizeof dbl / sizeof dbl[0]); i++) {
+        const char *v;
+        double back;
+        f.value = utm_value_double(dbl[i]);
+        CHECK(utm_search_body(&f, 1, out, sizeof out, NULL, 0) > 0);
+        v = strstr(out, "\"value\":");
+        CHECK(v != NULL);
+        if (!v) continue;
+        back = strtod(v + 8, NULL);
+        CHECK(back == dbl[i]);
+        /* and %.17g's digits, where this libc prints them exactly (glibc, newlib;
+         * newlib-nano prints none, picolibc rounds some otherwise) */
+        snprintf(expect, sizeof expect, "%.17g", 5e-324);
+        if (strcmp(expect, "4.9406564584124654e-324") != 0) continue;
+        snprintf(expect, sizeof expect, "%.17g", dbl[i]);
+        CHECK(strncmp(v + 8, expect, strlen(expect)) == 0);
+    }
+}
+
+static int stop_at_two(void *user, const utm_json_t *doc, uint64_t index)
+{
+    (void)user; (void)doc;
+    return index == 1;
+}
+
+/* Searches through every page rule, and documents that are not objects. */
+static void test_search_edges(void)
+{
+    utm_search_t s;
+    utm_search_result_t r;
+    memset(&s, 0, sizeof s);
+    s.index_pattern = "alert-*";
+    /* an array of scalars: each a document (numbers, literals, strings) */
+    fake_reset(&F, http_json(200, "X-Total-Count: 6\r\n", "[ 1 , -2.5e3,true ,false, null,\"s\" ]"));
+    client();
+    utm_auth_use_internal_key(&C, "k3y");
+    CHECK_INT(utm_search(&C, &s, &r), UTM_OK);
+    CHECK(r.docs == 6);
+    /* defaults: size 20, top 10000; a short page ends utm_search_all */
+    fake_reset(&F, http_json(200, NULL, "[{\"a\":1},{\"a\":2}]"));
+    CHECK_INT(utm_search_all(&C, &s, &r), UTM_OK);
+    CHECK(r.docs == 2 && r.pages == 1);
+    CHECK_INT(fake_sent_count(&F, "size=20"), 1);
+    /* on_doc stops the search: no more pages */
+    s.size = 2;
+    s.on_doc = stop_at_two;
+    fake_reset(&F, http_json(200, NULL, "[{\"a\":1},{\"a\":2}]"));
+    CHECK_INT(utm_search_all(&C, &s, &r), UTM_OK);
+    CHECK(r.stopped == 1 && r.docs == 2 && r.pages == 1);
+    s.on_doc = NULL;
+    /* a page past top asks for nothing and delivers nothing */
+    s.page = 3;
+    s.top = 4;
+    fake_reset(&F, http_json(200, NULL, "[]"));
+    CHECK_INT(utm_search(&C, &s, &r), UTM_OK);
+    CHECK(r.docs == 0);
+    s.page = 0;
+    s.top = 0;
+    /* an error status on the second page ends the walk with it */
+    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 17\r\n\r\n[{\"a\":1},{\"a\":2}]\x1e"
+                   "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n");
+    CHECK_INT(utm_search_all(&C, &s, &r), UTM_ERR_HTTP_STATUS);
+    CHECK(r.docs == 2 && r.status == 302);
+}
+
+/* The auth layer's own limits: user, password, code, token, login answer. */
+static void test_auth_edges(void)
+{
+    static char long_user[64], long_pass[120];
+    uint32_t left = 0;
+    memset(long_user, 'u', 51);
+    memset(long_pass, 'p', 101);
+    fake_reset(&F, "");
+    client();
+    CHECK_INT(utm_auth_use_password(&C, long_user, "password", 0), UTM_ERR_TOO_LONG);
+    CHECK_INT(utm_auth_use_password(&C, "a\x01", "password", 0), UTM_ERR_HEADER_VALUE);
+    CHECK_INT(utm_auth_use_password(&C, "\xff", "password", 0), UTM_ERR_ARG);
+    /* a password too short or too long is refused at login, nothing sent */
+    CHECK_INT(utm_auth_use_password(&C, "admin", "abc", 0), UTM_OK);
+    CHECK_INT(utm_auth_login(&C), UTM_ERR_ARG);
+    CHECK_INT(utm_auth_use_password(&C, "admin", long_pass, 0), UTM_OK);
+    CHECK_INT(utm_auth_login(&C), UTM_ERR_TOO_LONG);
+    CHECK_INT(utm_auth_use_password(&C, "admin", "pass\x01word", 0), UTM_ERR_HEADER_VALUE);
+    CHECK_INT((int)F.sent_len, 0);
+    /* two-factor codes, once the server asked for one */
+    CHECK_INT(utm_auth_use_password(&C, "admin", "password", 0), UTM_OK);
+    fake_reset(&F, login_answer(make_jwt("admin", Y2K + 300, 0), 0));
+    CHECK_INT(utm_auth_login(&C), UTM_TFA_REQUIRED);
+    CHECK_INT(utm_auth_tfa_verify(&C, NULL), UTM_ERR_ARG);
+    CHECK_INT(utm_auth_tfa_verify(&C, ""), UTM_ERR_ARG);
+    CHECK_INT(utm_auth_tfa_verify(&C, "12\n34"), UTM_ERR_ARG);
+    /* login answers: a token with a space, authenticated not a boolean, too large */
+    CHECK_INT(utm_auth_use_password(&C, "admin", "password", 0), UTM_OK);
+    fake_reset(&F, http_json(200, NULL, "{\"id_token\":\"a b.c.d\"}"));
+    CHECK_INT(utm_auth_login(&C), UTM_ERR_TOKEN);
+    fake_reset(&F, login_answer(make_jwt("admin", Y2K + 86400, 1), 1));
+    {
+        static char odd[600];
+        snprintf(odd, sizeof odd, "{\"id_token\":\"%s\",\"authenticated\":\"yes\"}", make_jwt("admin", Y2K + 86400, 1));
+        fake_reset(&F, http_json(200, "Date: Sat, 01 Jan 2000 00:00:00 GMT\r\n", odd));
+        CHECK_INT(utm_auth_login(&C), UTM_OK); /* read as authenticated, as the server's own field name says */
+    }
+    {
+        static char huge[1200];
+        memset(huge, ' ', sizeof huge - 1);
+        huge[0] = '{';
+        huge[sizeof huge - 2] = '}';
+        fake_reset(&F, http_json(200, NULL, huge));
+        CHECK_INT(utm_auth_login(&C), UTM_ERR_HTTP_BODY_TOO_LARGE);
+        CHECK(strstr(utm_last_error(&C), "UTMSTACK_DOC_SIZE") != NULL);
+    }
+    /* 423 with a cool-down shorter than the server's lock: the lock's */
+    utm_client_free(&C);
+    {
+        utm_config_t cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.url = "http://utm.test";
+        cfg.port = &fake_port;
+        cfg.port_ctx = &F;
+        cfg.allow_plain_credentials = 1;
+        cfg.login_cooldown_s = 60;
+        CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
+    }
+    CHECK_INT(utm_auth_use_password(&C, "admin", "password", 0), UTM_OK);
+    fake_reset(&F, "HTTP/1.1 423 Locked\r\nContent-Length: 0\r\n\r\n");
+    CHECK_INT(utm_auth_login(&C), UTM_ERR_LOCKED);
+    CHECK_INT(utm_auth_refused(&C, &left), UTM_ERR_LOCKED);
+    CHECK(left >= 599 && left <= 600);
+    /* set again: the refusal is forgotten */
+    CHECK_INT(utm_auth_use_password(&C, "admin", "password", 0), UTM_OK);
+    CHECK_INT(utm_auth_refused(&C, &left), 0);
+    utm_client_free(&C);
+}
+
 static void test_misuse(void)
 {
     utm_config_t cfg;
@@ -2342,6 +3056,14 @@ int main(void)
     RUN(test_jwt_edges);
     RUN(test_small_paths);
     RUN(test_misuse);
+    RUN(test_json_differential);
+    RUN(test_json_accessor_edges);
+    RUN(test_text_parsers);
+    RUN(test_api_edges);
+    RUN(test_header_forms);
+    RUN(test_filter_value_edges);
+    RUN(test_search_edges);
+    RUN(test_auth_edges);
     utm_client_free(&C);
     return CHECK_SUMMARY("unit");
 }
