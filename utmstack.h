@@ -29,9 +29,12 @@
  *   tls      mbedTLS over the port's send/recv; session resumption
  *   http     request writer; response reader (a state machine over the
  *            receive buffer: status, headers, Content-Length, chunked,
- *            read-until-close); keep-alive and one safe retry
+ *            read-until-close); keep-alive and one safe retry. Upper
+ *            layers read their own response headers through a hook
+ *            (utm__req_t.hdr_hook); Date and Retry-After are kept as text
  *   auth     none / login (JWT, renewal, TFA) / fixed bearer / internal key
  *   api      utm_request (any endpoint), utm_search, utm_search_all
+ *   (docs/HACKING.md: the map, the rules for callbacks, recipes)
  *
  * RESULTS
  *
@@ -66,11 +69,18 @@
  *                               nesting read (UTM_ERR_JSON_DEPTH beyond;
  *                               bounds jsmn's closing walk: linear time)
  *   UTMSTACK_LOG_LINE           impl   200    bytes: longest log line
- *   UTMSTACK_NO_TEXT            impl   off: no message text in the image:
+ *   UTMSTACK_TEXT               impl   2: the message texts in the image.
+ *                               2 all; 1 only the server's and the
+ *                               certificate's reasons (X-UtmStack-error
+ *                               and why verification failed, in
+ *                               utm_last_error()): no strerror table, no
+ *                               log lines, no library messages; 0 none:
  *                               utm_strerror() and utm_last_error() give
- *                               "", no log lines (log_fn is never called),
- *                               filter errors without their reason; the
- *                               result codes are unchanged (small flash)
+ *                               "", log_fn is never called, filter errors
+ *                               come without their reason. The result
+ *                               codes are the same at every level
+ *   UTMSTACK_NO_TEXT            impl   the same as UTMSTACK_TEXT 0 (kept for
+ *                               the 0.x line)
  *   UTMSTACK_PREFER_AES         impl   off: AES-GCM before ChaCha20-Poly1305
  *                               (for an MCU with an AES accelerator)
  *   UTMSTACK_DEFAULT_CA_FILE    impl   "/etc/ssl/certs/ca-certificates.crt"
@@ -88,15 +98,16 @@
  *
  * SIZES (defaults, mbedTLS 2.28; `make sizes`, `make size`, `make heap`)
  *
- *   utm_client_t holds every byte the library uses: 29,504 bytes on x86_64,
- *   27,880 on a Cortex-M4 (4 KiB I/O buffer, 8 KiB document, 10 KiB JSON
+ *   utm_client_t holds every byte the library uses: 29,552 bytes on x86_64,
+ *   27,928 on a Cortex-M4 (4 KiB I/O buffer, 8 KiB document, 10 KiB JSON
  *   tokens, mbedTLS contexts). mbedTLS allocates the TLS session: peak heap
  *   of a login + search 42.7 KiB with Debian's build, 27.7 KiB with
  *   config/mbedtls_lean_config.h (26.0 KiB on a Cortex-M4); route it with
  *   mbedtls_platform_set_calloc_free(). Deepest stack of a login + search +
  *   request over TLS on a Cortex-M4, mbedTLS included: 4.7 KiB. Flash of the
- *   library's own code (jsmn in, mbedTLS out) at -Os on a Cortex-M4: 27.8 KiB,
- *   21.4 KiB with UTMSTACK_NO_TEXT. README.md has the tables.
+ *   library's own code (jsmn in, mbedTLS out) at -Os on a Cortex-M4: 27.7 KiB
+ *   for a login + search + request, 10.3 KiB for a key-only device that sends
+ *   requests (UTMSTACK_TEXT 1). README.md has the tables.
  *
  * THREADS: one utm_client_t per task. Two clients in two tasks need no lock;
  * the library has no global mutable state. On mbedTLS 4.x (and 3.6 with
@@ -412,14 +423,13 @@ typedef struct utm_client {
     uint64_t tok_renew_at_;          /* drawn once per token inside the window */
     int refused_rc_;                 /* a refused login (401/423) kept... */
     uint64_t refused_until_;         /* ...until then, or new credentials */
-    uint32_t retry_after_s_;         /* the last answer's Retry-After: seconds, */
-    int64_t retry_after_at_;         /* or a date (0: none) */
+    char retry_after_[32];           /* the last answer's Retry-After as sent ("": none) */
     int tok_state_;
     /* time */
     uint64_t clock_;
     uint32_t clock_last_;
     uint64_t deadline_;
-    int64_t server_date_;
+    char date_[32];                  /* and its Date: read by the login and utm_backoff_ms */
     /* connection */
     int net_err_;
     int tls_err_;
@@ -430,6 +440,7 @@ typedef struct utm_client {
     /* statistics (utm_client_stats) */
     uint32_t st_connects_, st_full_, st_resumed_, st_requests_, st_retries_, st_stale_;
     char errmsg_[UTMSTACK_ERRMSG_MAX];
+    int last_rc_;                    /* the last call's result, for utm_last_error() */
     unsigned char buf_[UTMSTACK_BUF_SIZE];
     char doc_[UTMSTACK_DOC_SIZE];
     utm_json_token_t tok_[UTMSTACK_JSON_TOKENS];
@@ -1017,7 +1028,14 @@ static int utm__cb_done(utm_client_t *c, int r)
 }
 #define UTM__CB(c, call) ((c)->in_cb_++, utm__cb_done((c), (call)))
 
+#ifndef UTMSTACK_TEXT
 #if defined(UTMSTACK_NO_TEXT)
+#define UTMSTACK_TEXT 0
+#else
+#define UTMSTACK_TEXT 2
+#endif
+#endif
+#if UTMSTACK_TEXT < 2
 #define UTM__HAS_TEXT 0
 #define UTM__T(text) ""
 UTMSTACK_API const char *utm_strerror(int code) { (void)code; return ""; }
@@ -1037,15 +1055,20 @@ UTMSTACK_API const char *utm_strerror(int code)
 
 UTMSTACK_API const char *utm_version(void) { return UTMSTACK_VERSION_STRING; }
 
+/* The detail of the last failure; with none, the failure's own text (so
+ * that the strerror table is linked only where someone asks for text). */
 UTMSTACK_API const char *utm_last_error(const utm_client_t *c)
 {
-    return (c && c->magic_ == UTM__MAGIC) ? c->errmsg_ : "";
+    if (!c || c->magic_ != UTM__MAGIC) return "";
+    return c->errmsg_[0] || c->last_rc_ >= 0 ? c->errmsg_ : utm_strerror(c->last_rc_);
 }
 
-#if !UTM__HAS_TEXT
-#define utm__seterr(c, a, b) ((void)((c)->errmsg_[0] = 0))
+/* utm__seterr: the library's own words (UTMSTACK_TEXT 2); utm__seterr_srv:
+ * the server's and the certificate's reasons (UTMSTACK_TEXT 1 and 2).     */
+#if UTMSTACK_TEXT < 1
+#define utm__seterr_srv(c, a, b) ((void)((c)->errmsg_[0] = 0))
 #else
-static void utm__seterr(utm_client_t *c, const char *a, const char *b)
+static void utm__seterr_srv(utm_client_t *c, const char *a, const char *b)
 {
     size_t n = 0, k;
     if (a) { k = utm__len(a, sizeof c->errmsg_ - 1); memmove(c->errmsg_, a, k); n = k; }
@@ -1057,6 +1080,11 @@ static void utm__seterr(utm_client_t *c, const char *a, const char *b)
     }
     c->errmsg_[n] = 0;
 }
+#endif
+#if UTM__HAS_TEXT
+#define utm__seterr(c, a, b) utm__seterr_srv((c), (a), (b))
+#else
+#define utm__seterr(c, a, b) ((void)((c)->errmsg_[0] = 0))
 #endif
 
 UTMSTACK_API int utm_status_error(int status)
@@ -2120,14 +2148,14 @@ static void utm__tls_verify_text(utm_client_t *c)
     int n;
     c->verify_flags_ = mbedtls_ssl_get_verify_result(&c->ssl_);
     if (c->verify_flags_ == (uint32_t)-1) c->verify_flags_ = 0;
-    if (c->pin_failed_) { utm__seterr(c, "certificate: public key does not match the pin", NULL); return; }
-    if (c->ip_failed_) { utm__seterr(c, "certificate: no iPAddress entry for ", c->sni_); return; }
-    if (!UTM__HAS_TEXT) return;
+    if (c->pin_failed_) { utm__seterr_srv(c, "certificate: public key does not match the pin", NULL); return; }
+    if (c->ip_failed_) { utm__seterr_srv(c, "certificate: no iPAddress entry for ", c->sni_); return; }
+    if (UTMSTACK_TEXT < 1) return;
     n = mbedtls_x509_crt_verify_info(info, sizeof info, "", c->verify_flags_);
     if (n > 0) {
         char *nl;
         while ((nl = strchr(info, '\n')) != NULL) *nl = ';';
-        utm__seterr(c, "certificate: ", info);
+        utm__seterr_srv(c, "certificate: ", info);
     }
 }
 
@@ -2172,7 +2200,7 @@ static int utm__tls_handshake(utm_client_t *c)
             int tls = r;
             r = utm__tls_fail(c, r);
             if (r == UTM_ERR_TLS_VERIFY) utm__tls_verify_text(c);
-            else if (c->net_err_) utm__seterr(c, utm_strerror(r), " during the TLS handshake");
+            else if (c->net_err_) utm__seterr(c, r == UTM_ERR_TIMEOUT ? "timed out" : "network error", " during the TLS handshake");
             else if (tls == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) utm__seterr(c, "the server refused the TLS handshake (alert)", NULL);
             else utm__seterr(c, c->errmsg_, " in the TLS handshake");
             return r;
@@ -2335,6 +2363,8 @@ typedef struct utm__req {
     int flags;
     utm_header_fn on_header;
     void *user;
+    /* an upper layer's own headers (search: Link), seen before on_header */
+    void (*hdr_hook)(struct utm__req *q, const char *name, size_t nn, const char *v, size_t vn);
     utm__sink_fn sink;
     void *sink_ctx;
     /* out */
@@ -2620,46 +2650,12 @@ static int utm__list_next(const char **p, const char *end, const char **item, si
     return 1;
 }
 
-static uint32_t utm__link_page(const char *s, size_t n)
+/* A header's value as it came, when it fits (else none). */
+static void utm__keep_raw(char *dst, size_t size, const char *v, size_t n)
 {
-    size_t i;
-    for (i = 0; i + 5 < n; i++) {
-        if ((s[i] == '?' || s[i] == '&') && memcmp(s + i + 1, "page=", 5) == 0) {
-            uint64_t v = 0;
-            size_t k = i + 6;
-            while (k < n && utm__is_digit((unsigned char)s[k]) && v < 100000000u) v = v * 10 + (uint64_t)(s[k++] - '0');
-            return (uint32_t)v;
-        }
-    }
-    return 0;
-}
-
-/* Link: <url>; rel="next", <url>; rel="last" -> page numbers. */
-static void utm__parse_link(utm__req_t *q, const char *v, size_t n)
-{
-    const char *end = v + n;
-    while (v < end) {
-        const char *lt = (const char *)memchr(v, '<', (size_t)(end - v)), *gt, *stop;
-        if (!lt) return;
-        gt = (const char *)memchr(lt, '>', (size_t)(end - lt));
-        if (!gt) return;
-        stop = gt;
-        while (stop < end && *stop != ',') stop++;
-        {
-            const char *r = gt;
-            for (; r + 4 < stop; r++) {
-                if (memcmp(r, "rel=", 4) == 0) {
-                    const char *w = r + 4;
-                    size_t wn = (size_t)(stop - w);
-                    if (wn > 0 && *w == '"') { w++; wn--; }
-                    if (wn >= 4 && memcmp(w, "next", 4) == 0) q->next_page = utm__link_page(lt, (size_t)(gt - lt));
-                    if (wn >= 4 && memcmp(w, "last", 4) == 0) q->last_page = utm__link_page(lt, (size_t)(gt - lt));
-                    break;
-                }
-            }
-        }
-        v = stop + (stop < end);
-    }
+    if (n >= size) n = 0;
+    memcpy(dst, v, n);
+    dst[n] = 0;
 }
 
 static int utm__on_header(utm_client_t *c, utm__req_t *q, utm__head_t *h, const char *name, size_t nn,
@@ -2693,15 +2689,12 @@ static int utm__on_header(utm_client_t *c, utm__req_t *q, utm__head_t *h, const 
         if (q->resp && utm__parse_u64(v, vn, &x) == 0 && x <= (uint64_t)INT64_MAX) q->resp->total_count = (int64_t)x;
     } else if (utm__ieq(name, nn, "x-utmstack-error")) {
         if (q->resp) utm__copy_text(q->resp->error, sizeof q->resp->error, v, vn);
-    } else if (utm__ieq(name, nn, "link")) {
-        utm__parse_link(q, v, vn);
-    } else if (utm__ieq(name, nn, "date")) {
-        c->server_date_ = utm__http_date(v, vn);
-    } else if (utm__ieq(name, nn, "retry-after")) { /* delay-seconds or an HTTP-date (RFC 9110 10.2.3) */
-        uint64_t x;
-        if (utm__parse_u64(v, vn, &x) == 0) c->retry_after_s_ = (uint32_t)UTM__MIN(x, 86400);
-        else if (utm__http_date(v, vn) > 0) c->retry_after_at_ = utm__http_date(v, vn);
+    } else if (utm__ieq(name, nn, "date")) { /* kept as text: the layers that need a time read it */
+        utm__keep_raw(c->date_, sizeof c->date_, v, vn);
+    } else if (utm__ieq(name, nn, "retry-after")) {
+        utm__keep_raw(c->retry_after_, sizeof c->retry_after_, v, vn);
     }
+    if (q->hdr_hook) q->hdr_hook(q, name, nn, v, vn);
     if (q->on_header && !suppress_user && UTM__CB(c, q->on_header(q->user, name, nn, v, vn))) return UTM_ERR_ABORTED;
     return UTM_OK;
 }
@@ -2957,9 +2950,8 @@ static int utm__exchange(utm_client_t *c, utm__req_t *q)
         reused = c->conn_requests_ > 0;
         c->rx_any_ = 0;
         c->net_err_ = 0;
-        c->server_date_ = 0;
-        c->retry_after_s_ = 0;
-        c->retry_after_at_ = 0;
+        c->date_[0] = 0;
+        c->retry_after_[0] = 0;
         utm__resp_init(q);
         c->st_requests_++;
         rc = utm__write_request(c, q);
@@ -2978,7 +2970,7 @@ static int utm__exchange(utm_client_t *c, utm__req_t *q)
             continue;
         }
         if (!c->rx_any_ && (rc == UTM_ERR_CLOSED || rc == UTM_ERR_NET) && c->errmsg_[0] == 0)
-            utm__seterr(c, utm_strerror(rc), ": the server ended the connection before answering");
+            utm__seterr(c, "the server ended the connection before answering", NULL);
         return rc;
     }
 }
@@ -3003,13 +2995,14 @@ static int utm__begin(utm_client_t *c)
     if (c->in_cb_) return UTM_ERR_REENTRANT; /* the exchange under way would be broken */
     if (!c->ready_) return UTM_ERR_STATE;
     c->errmsg_[0] = 0;
+    c->last_rc_ = 0;
     c->deadline_ = c->cfg_.request_timeout_ms ? utm__now(c) + c->cfg_.request_timeout_ms : 0;
     return UTM_OK;
 }
 
 static int utm__end(utm_client_t *c, int rc)
 {
-    if (rc < 0 && c->errmsg_[0] == 0) utm__seterr(c, utm_strerror(rc), NULL);
+    c->last_rc_ = rc; /* utm_last_error() names it when nothing more was said */
     return rc;
 }
 
@@ -3113,8 +3106,8 @@ static int utm__jwt_load(utm_client_t *c, int fresh, int pre)
     c->tok_exp_ = exp;
     c->tok_deadline_ = 0;
     if (exp > 0) {
-        if (fresh && c->server_date_ > 0) ref = c->server_date_;
-        else if (c->cfg_.port->time_fn) ref = c->cfg_.port->time_fn(c->cfg_.port_ctx);
+        if (fresh) ref = utm__http_date(c->date_, strlen(c->date_)); /* the server's clock, when it said */
+        if (ref <= 0 && c->cfg_.port->time_fn) ref = c->cfg_.port->time_fn(c->cfg_.port_ctx);
         if (ref > 0) left = exp - ref;
         else if (fresh) left = pre ? 300 : c->remember_me_ ? 30 * 86400 : 86400; /* the server's lifetimes */
         else return UTM_OK;                                                   /* unknown: the 401 tells */
@@ -3195,7 +3188,7 @@ static int utm__auth_exchange(utm_client_t *c, utm__req_t *q, size_t *len, int r
     if (rc == UTM_ERR_HTTP_BODY_TOO_LARGE) utm__seterr(c, "login answer larger than UTMSTACK_DOC_SIZE", NULL);
     if (rc == UTM_OK && resp.status != 200) {
         rc = resp.status == 401 ? refused : utm_status_error(resp.status);
-        utm__seterr(c, resp.error[0] ? resp.error : utm_strerror(rc), NULL);
+        if (resp.error[0]) utm__seterr_srv(c, resp.error, NULL);
     }
     if (rc) utm__wipe(c->doc_, k.len);
     return rc;
@@ -3624,12 +3617,17 @@ UTMSTACK_API void utm_client_free(utm_client_t *c)
 
 UTMSTACK_API uint32_t utm_backoff_ms(utm_client_t *c, unsigned attempt, uint32_t base_ms, uint32_t cap_ms)
 {
-    uint64_t top = base_ms, after = c && c->magic_ == UTM__MAGIC ? c->retry_after_s_ : 0;
+    uint64_t top = base_ms, after = 0;
     if (!c || c->magic_ != UTM__MAGIC) return cap_ms;
-    if (!after && c->retry_after_at_) {
-        int64_t now = c->server_date_ > 0 ? c->server_date_
-                      : c->cfg_.port->time_fn ? c->cfg_.port->time_fn(c->cfg_.port_ctx) : 0;
-        if (now > 0 && c->retry_after_at_ > now) after = (uint64_t)UTM__MIN(c->retry_after_at_ - now, 86400);
+    if (c->retry_after_[0]) { /* delay-seconds or an HTTP-date (RFC 9110 10.2.3) */
+        size_t n = strlen(c->retry_after_);
+        int64_t at = 0, now;
+        if (utm__parse_u64(c->retry_after_, n, &after) == 0) after = UTM__MIN(after, 86400);
+        else if ((at = utm__http_date(c->retry_after_, n)) > 0) {
+            now = utm__http_date(c->date_, strlen(c->date_));
+            if (now <= 0) now = c->cfg_.port->time_fn ? c->cfg_.port->time_fn(c->cfg_.port_ctx) : 0;
+            after = now > 0 && at > now ? (uint64_t)UTM__MIN(at - now, 86400) : 0;
+        }
     }
     if (after) /* not before the server's time, spread over a quarter more */
         return (uint32_t)(after * 1000u + utm__random32(c) % (after * 250u + 1u));
@@ -3745,7 +3743,7 @@ UTMSTACK_API int utm_request(utm_client_t *c, const utm_request_t *r, utm_respon
     q.resp = resp ? resp : &local;
     utm__resp_init(&q); /* defined even when no answer comes */
     rc = utm__call(c, &q);
-    if (q.resp->error[0]) utm__seterr(c, q.resp->error, NULL);
+    if (q.resp->error[0]) utm__seterr_srv(c, q.resp->error, NULL);
     return utm__end(c, rc);
 }
 
@@ -4242,6 +4240,55 @@ static int utm__split_feed(void *ctx, const char *p, size_t n)
     return 0;
 }
 
+/* The page number in a Link URL (page=N), 0 when none. */
+static uint32_t utm__link_page(const char *s, size_t n)
+{
+    size_t i;
+    for (i = 0; i + 5 < n; i++) {
+        if ((s[i] == '?' || s[i] == '&') && memcmp(s + i + 1, "page=", 5) == 0) {
+            uint64_t v = 0;
+            size_t k = i + 6;
+            while (k < n && utm__is_digit((unsigned char)s[k]) && v < 100000000u) v = v * 10 + (uint64_t)(s[k++] - '0');
+            return (uint32_t)v;
+        }
+    }
+    return 0;
+}
+
+/* Link: <url>; rel="next", <url>; rel="last" -> page numbers. */
+static void utm__parse_link(utm__req_t *q, const char *v, size_t n)
+{
+    const char *end = v + n;
+    while (v < end) {
+        const char *lt = (const char *)memchr(v, '<', (size_t)(end - v)), *gt, *stop;
+        if (!lt) return;
+        gt = (const char *)memchr(lt, '>', (size_t)(end - lt));
+        if (!gt) return;
+        stop = gt;
+        while (stop < end && *stop != ',') stop++;
+        {
+            const char *r = gt;
+            for (; r + 4 < stop; r++) {
+                if (memcmp(r, "rel=", 4) == 0) {
+                    const char *w = r + 4;
+                    size_t wn = (size_t)(stop - w);
+                    if (wn > 0 && *w == '"') { w++; wn--; }
+                    if (wn >= 4 && memcmp(w, "next", 4) == 0) q->next_page = utm__link_page(lt, (size_t)(gt - lt));
+                    if (wn >= 4 && memcmp(w, "last", 4) == 0) q->last_page = utm__link_page(lt, (size_t)(gt - lt));
+                    break;
+                }
+            }
+        }
+        v = stop + (stop < end);
+    }
+}
+
+/* The search layer's own header: the reader hands it over (q->hdr_hook). */
+static void utm__search_hdr(utm__req_t *q, const char *name, size_t nn, const char *v, size_t vn)
+{
+    if (utm__ieq(name, nn, "link")) utm__parse_link(q, v, vn);
+}
+
 static int utm__search_page(utm_client_t *c, const utm_search_t *s, uint32_t page, utm_search_result_t *r,
                             uint64_t *page_docs)
 {
@@ -4272,6 +4319,7 @@ static int utm__search_page(utm_client_t *c, const utm_search_t *s, uint32_t pag
     q.gen_arg = s;
     q.flags = UTM_REQ_RETRY_SAFE; /* a search changes nothing */
     q.resp = &resp;
+    q.hdr_hook = utm__search_hdr;
     q.sink = utm__split_feed;
     q.sink_ctx = &sp;
     sp.c = c;
@@ -4296,7 +4344,7 @@ static int utm__search_page(utm_client_t *c, const utm_search_t *s, uint32_t pag
     if (resp.status != 200) {
         rc = utm_status_error(resp.status);
         if (rc == UTM_OK) rc = UTM_ERR_HTTP_STATUS;
-        utm__seterr(c, resp.error[0] ? resp.error : utm_strerror(rc), NULL);
+        if (resp.error[0]) utm__seterr_srv(c, resp.error, NULL);
         return rc;
     }
     if (sp.state != UTM__SP_END) { utm__seterr(c, "search answer is not a complete JSON array", NULL); return UTM_ERR_JSON; }

@@ -96,6 +96,17 @@ $(eval $(call firmware,m0,m0,m0,))
 $(eval $(call firmware,m4-notext,m4,m4,-DUTMSTACK_NO_TEXT))
 $(eval $(call firmware,m0-notext,m0,m0,-DUTMSTACK_NO_TEXT))
 $(eval $(call firmware,m4-key,m4,m4,-DFW_INTERNAL_KEY))
+# the "small" RAM profile (README, "RAM profiles"): the internal key, 4 KiB TLS
+# records, the smallest layout that holds a 2 KB alert; the whole session (client,
+# peak heap, stack) must fit 32 KiB, a check of the firmware's own on qemu
+SMALL_PROFILE := -DUTMSTACK_BUF_SIZE=1024 -DUTMSTACK_DOC_SIZE=2048 -DUTMSTACK_JSON_TOKENS=192 \
+                 -DUTMSTACK_TOKEN_MAX=128 -DUTMSTACK_HOST_MAX=64 -DUTMSTACK_ERRMSG_MAX=96
+$(eval $(call firmware,m4-small,m4,m4-in4k,-DMBEDTLS_SSL_IN_CONTENT_LEN=4096 -DFW_INTERNAL_KEY $(SMALL_PROFILE) \
+    -DFW_RAM_BUDGET=32768,-Wl$(comma)--defsym=RAM_SIZE=65536 -Wl$(comma)--defsym=STACK_SIZE=6144))
+# a device that only sends requests with the internal key: server texts kept, or none
+$(eval $(call firmware,m4-req,m4,m4,-DFW_INTERNAL_KEY -DFW_REQUEST_ONLY -DUTMSTACK_TEXT=1))
+$(eval $(call firmware,m0-req,m0,m0,-DFW_INTERNAL_KEY -DFW_REQUEST_ONLY -DUTMSTACK_TEXT=1))
+$(eval $(call firmware,m4-req-notext,m4,m4,-DFW_INTERNAL_KEY -DFW_REQUEST_ONLY -DUTMSTACK_TEXT=0))
 $(eval $(call firmware,rv32,rv32,rv32,))
 $(eval $(call firmware,m4-v4,m4,m4-v4,))
 $(eval $(call firmware,m4-v36,m4,m4-v36,))
@@ -104,7 +115,7 @@ $(eval $(call firmware,m4-in4k,m4,m4-in4k,-DMBEDTLS_SSL_IN_CONTENT_LEN=4096,\
     -Wl$(comma)--defsym=RAM_SIZE=65536 -Wl$(comma)--defsym=STACK_SIZE=6144))
 
 MCU_V     := $(if $(MCU36_OK),m4-v36) $(if $(MCU4_OK),m4-v4)
-MCU_SIZES := m4 m0 m4-notext m0-notext m4-key rv32 $(MCU_V)
+MCU_SIZES := m4 m0 m4-notext m0-notext m4-key m4-req m0-req m4-req-notext m4-small rv32 $(MCU_V)
 size: deps-chip
 	@$(MAKE) --no-print-directory $(MCU_SIZES:%=$(MCU)/%/firmware.elf) $(RTOS_ELFS)
 	@$(PYTHON) mcu/size.py --check README.md stack=$(MCU)/m4/utmstack_impl.su $(MCU_MAPS)
@@ -112,13 +123,17 @@ size: deps-chip
 MCU_MAPS = "Cortex-M4=$(MCU)/m4/firmware.map" "Cortex-M0+=$(MCU)/m0/firmware.map" \
 	    "Cortex-M4, NO_TEXT=$(MCU)/m4-notext/firmware.map" "Cortex-M0+, NO_TEXT=$(MCU)/m0-notext/firmware.map" \
 	    "Cortex-M4, internal key=$(MCU)/m4-key/firmware.map" \
+	    "Cortex-M4, key + utm_request, server texts=$(MCU)/m4-req/firmware.map" \
+	    "Cortex-M0+, key + utm_request, server texts=$(MCU)/m0-req/firmware.map" \
+	    "Cortex-M4, key + utm_request, no texts=$(MCU)/m4-req-notext/firmware.map" \
+	    "Cortex-M4, small RAM profile=$(MCU)/m4-small/firmware.map" \
 	    "RISC-V rv32imac=$(MCU)/rv32/firmware.map" \
 	    "Cortex-M4, mbedTLS 3.6=$(MCU)/m4-v36/firmware.map" "Cortex-M4, mbedTLS 4.0=$(MCU)/m4-v4/firmware.map" \
 	    "mbedTLS 2.28=$(MCU)/rtos/firmware.map" "mbedTLS 3.6=$(MCU)/rtos-v36/firmware.map" \
 	    "mbedTLS 4.0=$(MCU)/rtos-v4/firmware.map"
 
 QEMU_ELFS = $(MCU)/unit-m4.elf $(MCU)/unit-rv32.elf \
-	    $(patsubst %,$(MCU)/%/firmware.elf,m4 m4-notext m4-in4k m4-key rv32 $(MCU_V))
+	    $(patsubst %,$(MCU)/%/firmware.elf,m4 m4-notext m4-in4k m4-key m4-req m4-small rv32 $(MCU_V))
 test-qemu: deps-chip
 	@$(MAKE) --no-print-directory $(QEMU_ELFS)
 	@sh mcu/run_qemu.sh $(MCU)

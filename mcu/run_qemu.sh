@@ -51,6 +51,10 @@ firmware "$DIR/m4-notext/firmware.elf" EC "$M4, ECDSA P-256 certificate, UTMSTAC
 firmware "$DIR/m4-in4k/firmware.elf" EC "$M4, ECDSA P-256 certificate, 4 KiB records (max_fragment_length), 64 KiB of RAM"
 firmware "$DIR/m4-key/firmware.elf" EC "$M4, ECDSA P-256 certificate, internal key (no login linked)" "" \
     fw-internal-key-0123456789
+firmware "$DIR/m4-small/firmware.elf" EC "$M4, ECDSA P-256 certificate, the small RAM profile (internal key, 4 KiB records, 2 KB documents): a session in 32 KiB" "" \
+    fw-internal-key-0123456789
+firmware "$DIR/m4-req/firmware.elf" EC "$M4, ECDSA P-256 certificate, internal key + utm_request only, UTMSTACK_TEXT 1" "" \
+    fw-internal-key-0123456789
 firmware "$DIR/rv32/firmware.elf" EC "RISC-V rv32imac, qemu virt, TLS to the emulator, ECDSA P-256 certificate" "$RV"
 # upstream mbedTLS 3.6 LTS with the same lean header (TLS 1.2)
 if [ -f "$DIR/m4-v36/firmware.elf" ]; then

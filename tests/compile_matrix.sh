@@ -54,6 +54,12 @@ run "UTMSTACK_NO_TEXT (gcc -std=c99, runs)" sh -c \
     "gcc -std=c99 -DUTMSTACK_NO_TEXT $W -I. -Iports $MI $T/notext.c -o $T/nt $ML && $T/nt"
 run "UTMSTACK_NO_TEXT (clang++ -std=c++11)" clang++ -x c++ -std=c++11 -DUTMSTACK_NO_TEXT $W -I. -Iports $MI -c "$T/notext.c" -o "$T/o.o"
 
+# the text levels: the same codes, the texts each level keeps
+for lvl in 0 1 2; do
+    run "UTMSTACK_TEXT $lvl (gcc -std=c99, runs)" sh -c \
+        "gcc -std=c99 -DUTMSTACK_TEXT=$lvl $W -I. -Itests $MI tests/text_levels.c -o $T/tl $ML && $T/tl"
+done
+
 # filter tables as static const data: the brace initialisers build the same
 # filters as the constructor functions (C99 and C++11)
 cat >"$T/table.c" <<'EOF2'

@@ -487,35 +487,16 @@ def test_timeout_units():
 
 def test_password_prompt():
     """No password source and standard input a terminal: asked without echo."""
-    import pty
-    pid, fd = pty.fork()
-    if pid == 0:
-        e = {k: v for k, v in os.environ.items() if not k.startswith("UTMSTACK_")}
-        e.update(UTMSTACK_URL=URL, UTMSTACK_CA=CA, UTMSTACK_USER="admin")
-        os.execve(TOOL, [TOOL, "login"], e)
-    seen = b""
-    deadline = time.time() + 20
-    while b"Password for admin: " not in seen and time.time() < deadline:
-        seen += os.read(fd, 1024)
-    os.write(fd, b"s3cret-Passw0rd\n")
-    while time.time() < deadline:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    _, status = os.waitpid(pid, 0)
-    text = seen.decode("utf-8", "replace")
-    assert os.WEXITSTATUS(status) == 0 and '"authenticated":true' in text, text
+    rc, text = run_on_terminal(["login"], {"UTMSTACK_USER": "admin"}, b"Password for admin: ", b"s3cret-Passw0rd\n")
+    assert rc == 0 and '"authenticated":true' in text, text
     assert "s3cret-Passw0rd" not in text, text  # not echoed
     # not a terminal: no prompt, a usage error as before
     assert run(["login"], {"UTMSTACK_USER": "admin"})[0] == 2
 
 
-def run_on_terminal(args, env):
-    """The tool with stdout (and stdin, stderr) a pseudo-terminal: (exit code, what it wrote)."""
+def run_on_terminal(args, env, prompt=None, answer=None):
+    """The tool with stdin, stdout and stderr a pseudo-terminal, answering the
+    prompt when it appears: (exit code, what it wrote)."""
     import pty
     pid, fd = pty.fork()
     if pid == 0:
@@ -523,6 +504,11 @@ def run_on_terminal(args, env):
         e.update(env, UTMSTACK_URL=URL, UTMSTACK_CA=CA)
         os.execve(TOOL, [TOOL] + args, e)
     seen = b""
+    deadline = time.time() + 20
+    while prompt and prompt not in seen and time.time() < deadline:
+        seen += os.read(fd, 1024)
+    if prompt:
+        os.write(fd, answer)
     while True:
         try:
             chunk = os.read(fd, 4096)

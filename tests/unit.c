@@ -2924,7 +2924,6 @@ static void test_search_edges(void)
 static void test_auth_edges(void)
 {
     static char long_user[64], long_pass[120];
-    uint32_t left = 0;
     memset(long_user, 'u', 51);
     memset(long_pass, 'p', 101);
     fake_reset(&F, "");
@@ -2966,26 +2965,6 @@ static void test_auth_edges(void)
         CHECK_INT(utm_auth_login(&C), UTM_ERR_HTTP_BODY_TOO_LARGE);
         CHECK(strstr(utm_last_error(&C), "UTMSTACK_DOC_SIZE") != NULL);
     }
-    /* 423 with a cool-down shorter than the server's lock: the lock's */
-    utm_client_free(&C);
-    {
-        utm_config_t cfg;
-        memset(&cfg, 0, sizeof cfg);
-        cfg.url = "http://utm.test";
-        cfg.port = &fake_port;
-        cfg.port_ctx = &F;
-        cfg.allow_plain_credentials = 1;
-        cfg.login_cooldown_s = 60;
-        CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
-    }
-    CHECK_INT(utm_auth_use_password(&C, "admin", "password", 0), UTM_OK);
-    fake_reset(&F, "HTTP/1.1 423 Locked\r\nContent-Length: 0\r\n\r\n");
-    CHECK_INT(utm_auth_login(&C), UTM_ERR_LOCKED);
-    CHECK_INT(utm_auth_refused(&C, &left), UTM_ERR_LOCKED);
-    CHECK(left >= 599 && left <= 600);
-    /* set again: the refusal is forgotten */
-    CHECK_INT(utm_auth_use_password(&C, "admin", "password", 0), UTM_OK);
-    CHECK_INT(utm_auth_refused(&C, &left), 0);
     utm_client_free(&C);
 }
 
