@@ -12,7 +12,8 @@ PKI=$B/pki
 sh tests/mkcerts.sh "$PKI" >/dev/null
 emu_start DEMO --cert "$PKI/server.pem" --key "$PKI/server.key" --internal-key demo-internal-key
 emu_wait DEMO
-export UTMSTACK_URL="https://localhost:$UTM_PORT_DEMO" UTMSTACK_CA="$PKI/ca.pem"
+# by address: the demo needs no /etc/hosts (the certificate holds 127.0.0.1)
+export UTMSTACK_URL="https://127.0.0.1:$UTM_PORT_DEMO" UTMSTACK_CA="$PKI/ca.pem"
 T=$(mktemp "${TMPDIR:-/tmp}/utm-demo-token.XXXXXX")
 rm -f "$T" # the tool makes it, mode 0600
 if [ -t 1 ]; then BOLD=$(printf '\033[1m') PLAIN=$(printf '\033[0m'); else BOLD= PLAIN=; fi
