@@ -2734,6 +2734,17 @@ static void test_header_forms(void)
      * Retry-After that is neither; DEL in a value; blank lines before the status */
     CHECK_INT(get_status("HTTP/1.1 200 OK\r\nConnection: , keep-alive \t,\r\nContent-Length: 0\r\n\r\n"), 200);
     CHECK_INT(get_status("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx"), UTM_ERR_HTTP_TRANSFER_ENCODING);
+    CHECK_INT(get_status("HTTP/1.1 200 OK\r\nTransfer-Encoding: , \r\n\r\nxx"), UTM_ERR_HTTP_TRANSFER_ENCODING);
+    fake_reset(&F, "HTTP/1.1 200 OK\r\nX-Total-Count: 9223372036854775808\r\nContent-Length: 0\r\n\r\n\x1e"
+                   "HTTP/1.1 200 OK\r\nX-Total-Count: 12x\r\nContent-Length: 0\r\n\r\n\x1e"
+                   "HTTP/1.1 200 OK\r\nX-Total-Count: 9223372036854775807\r\nContent-Length: 0\r\n\r\n");
+    client();
+    CHECK_INT(get("/x", body, sizeof body, &r), UTM_OK);
+    CHECK(r.total_count == -1); /* past int64: not a count we can hold */
+    CHECK_INT(get("/x", body, sizeof body, &r), UTM_OK);
+    CHECK(r.total_count == -1);
+    CHECK_INT(get("/x", body, sizeof body, &r), UTM_OK);
+    CHECK(r.total_count == INT64_MAX);
     CHECK_INT(get_status("HTTP/1.1 503 X\r\nRetry-After: soon\r\nContent-Length: 0\r\n\r\n"), 503);
     CHECK(utm_backoff_ms(&C, 0, 10, 100) <= 10);
     CHECK_INT(get_status("HTTP/1.1 200 OK\r\nX-A: a\x7f\r\nContent-Length: 0\r\n\r\n"), UTM_ERR_HTTP_HEADER);
@@ -2968,6 +2979,71 @@ static void test_auth_edges(void)
     utm_client_free(&C);
 }
 
+
+/* What the reader keeps as text and the layers above read: Date for the
+ * login's clock, Retry-After for the backoff; and the result named by
+ * utm_last_error() when nothing more was said. */
+static void test_kept_header_texts(void)
+{
+    utm_request_t q;
+    utm_response_t r;
+    char body[64];
+    uint32_t w;
+    /* Retry-After as a date and no Date: the device's own clock, when it has one */
+    fake_reset(&F, "HTTP/1.1 503 X\r\nRetry-After: Sat, 01 Jan 2000 00:01:00 GMT\r\nContent-Length: 0\r\n\r\n");
+    client();
+    F.wall = Y2K;
+    CHECK_INT(get("/x", body, sizeof body, &r), UTM_OK);
+    w = utm_backoff_ms(&C, 0, 10, 100);
+    CHECK(w >= 60000 && w <= 75000);
+    F.wall = Y2K + 120; /* the date is past: no wait of the server's, the jitter */
+    CHECK(utm_backoff_ms(&C, 0, 10, 100) <= 10);
+    F.wall = 0; /* no clock at all: likewise */
+    CHECK(utm_backoff_ms(&C, 0, 10, 100) <= 10);
+    /* a Date too long to be one is no date */
+    fake_reset(&F, "HTTP/1.1 503 X\r\nDate: Saturday, 01-January-2000 00:00:00 Greenwich Mean Time\r\n"
+                   "Retry-After: Sat, 01 Jan 2000 00:00:30 GMT\r\nContent-Length: 0\r\n\r\n");
+    client();
+    F.wall = Y2K;
+    CHECK_INT(get("/x", body, sizeof body, &r), UTM_OK);
+    w = utm_backoff_ms(&C, 0, 10, 100);
+    CHECK(w >= 30000 && w <= 37500);
+    /* a login answer without Date: the device's clock; without one either, the
+     * server's known lifetimes (24 h; 30 days with remember-me) */
+    {
+        static char answer[1200];
+        snprintf(answer, sizeof answer, "{\"id_token\":\"%s\"}", make_jwt("admin", Y2K + 86400, 1));
+        fake_reset(&F, http_json(200, NULL, answer));
+        client();
+        F.wall = Y2K + 86400 - 30; /* 30 s left by the device's clock: renewal due at once */
+        CHECK_INT(utm_auth_use_password(&C, "admin", "password", 0), UTM_OK);
+        CHECK_INT(utm_auth_login(&C), UTM_OK);
+        CHECK(utm_auth_expires(&C) == Y2K + 86400);
+        fake_reset(&F, http_json(200, NULL, answer));
+        F.wall = 0;
+        CHECK_INT(utm_auth_use_password(&C, "admin", "password", 1), UTM_OK);
+        CHECK_INT(utm_auth_login(&C), UTM_OK); /* no clock: the 30 days remember-me gives */
+        CHECK(utm_auth_token(&C) != NULL);
+    }
+    /* a failure with no more to say: utm_last_error() names the result */
+    memset(&q, 0, sizeof q);
+    q.path = "relative";
+    CHECK_INT(utm_request(&C, &q, &r), UTM_ERR_ARG);
+    CHECK_STR(utm_last_error(&C), utm_strerror(UTM_ERR_ARG));
+    /* a content type of the caller's, sent as given */
+    fake_reset(&F, http_json(200, NULL, "{}"));
+    q.path = "/x";
+    q.method = "POST";
+    q.body = "a,b";
+    q.body_len = 3;
+    q.content_type = "text/csv";
+    q.flags = UTM_REQ_NO_AUTH;
+    CHECK_INT(utm_request(&C, &q, &r), UTM_OK);
+    CHECK_INT(fake_sent_count(&F, "Content-Type: text/csv\r\n"), 1);
+    CHECK_STR(utm_last_error(&C), "");
+    F.wall = 0;
+}
+
 static void test_misuse(void)
 {
     utm_config_t cfg;
@@ -3043,6 +3119,7 @@ int main(void)
     RUN(test_filter_value_edges);
     RUN(test_search_edges);
     RUN(test_auth_edges);
+    RUN(test_kept_header_texts);
     utm_client_free(&C);
     return CHECK_SUMMARY("unit");
 }
