@@ -31,7 +31,8 @@
  *            receive buffer: status, headers, Content-Length, chunked,
  *            read-until-close); keep-alive and one safe retry. Upper
  *            layers read their own response headers through a hook
- *            (utm__req_t.hdr_hook); Date and Retry-After are kept as text
+ *            (utm__req_t.hdr_hook) and hand down the credential header
+ *            (utm__req_t.cred); Date and Retry-After are kept as text
  *   auth     none / login (JWT, renewal, TFA) / fixed bearer / internal key
  *   api      utm_request (any endpoint), utm_search, utm_search_all
  *   (docs/HACKING.md: the map, the rules for callbacks, recipes)
@@ -1642,7 +1643,8 @@ UTMSTACK_API int utm_json_bool(const utm_json_t *j, int at, int *out)
 
 /* ---- output: one writer for counting, a caller buffer, or the socket ---- */
 typedef struct utm__out {
-    utm_client_t *c;   /* send mode: through c->buf_ to the connection */
+    utm_client_t *c;   /* send mode: through c->buf_ to the connection, */
+    int (*flush_fn)(utm_client_t *c, const unsigned char *p, size_t n); /* the http layer's sender */
     size_t used;       /* send mode: how much of c->buf_ was ever written */
     char *buf;         /* buffer mode */
     size_t cap, len;
@@ -1650,14 +1652,12 @@ typedef struct utm__out {
     int err;
 } utm__out_t;
 
-static int utm__send_all(utm_client_t *c, const unsigned char *p, size_t n);
-
 static int utm__flush(utm__out_t *o)
 {
     if (o->c && o->c->wlen_ > 0 && !o->err) {
         int rc;
         if (o->c->wlen_ > o->used) o->used = o->c->wlen_;
-        rc = utm__send_all(o->c, o->c->buf_, o->c->wlen_);
+        rc = o->flush_fn(o->c, o->c->buf_, o->c->wlen_);
         o->c->wlen_ = 0;
         if (rc) o->err = rc;
     }
@@ -2365,6 +2365,8 @@ typedef struct utm__req {
     void *user;
     /* an upper layer's own headers (search: Link), seen before on_header */
     void (*hdr_hook)(struct utm__req *q, const char *name, size_t nn, const char *v, size_t vn);
+    /* the credential header the auth layer hands down (cred NULL: none) */
+    const char *cred_hdr, *cred_pre, *cred;
     utm__sink_fn sink;
     void *sink_ctx;
     /* out */
@@ -2490,6 +2492,7 @@ static int utm__write_request(utm_client_t *c, const utm__req_t *q)
     int has_body = q->body || q->gen || strcmp(q->method, "POST") == 0 || strcmp(q->method, "PUT") == 0;
     memset(&o, 0, sizeof o);
     o.c = c;
+    o.flush_fn = utm__send_all;
     c->wlen_ = 0;
     if (utm__want(c, UTM_LOG_DEBUG)) { lp = &l; l.n = 0; utm__adds(&l, "> "); }
     utm__puts(&o, q->method);
@@ -2519,10 +2522,7 @@ static int utm__write_request(utm_client_t *c, const utm__req_t *q)
     if (!utm__own_hdr(q, "user-agent")) utm__put_hdr(c, &o, "User-Agent", "utmstack/" UTMSTACK_VERSION_STRING, NULL, 0);
     if (!utm__own_hdr(q, "accept")) utm__put_hdr(c, &o, "Accept", "application/json, text/plain, */*", NULL, 0);
     for (i = 0; i < q->nhdrs; i++) utm__put_hdr(c, &o, q->hdrs[i].name, q->hdrs[i].value, NULL, 0);
-    if (!(q->flags & UTM_REQ_NO_AUTH)) {
-        if (c->auth_mode_ == UTM__AUTH_KEY) utm__put_hdr(c, &o, "Utm-Internal-Key", c->cred_, NULL, 1);
-        else if (c->cred_[0]) utm__put_hdr(c, &o, "Authorization", "Bearer ", c->cred_, 1);
-    }
+    if (q->cred) utm__put_hdr(c, &o, q->cred_hdr, q->cred_pre ? q->cred_pre : q->cred, q->cred_pre ? q->cred : NULL, 1);
     if (has_body) {
         uint64_t n = utm__body_len(q);
         if (!utm__own_hdr(q, "content-type"))
@@ -2906,10 +2906,9 @@ static void utm__resp_init(utm__req_t *q)
 
 /* Would this request carry a secret: a credential header, a password in
  * the body, a code in the query?                                          */
-static int utm__carries_secret(const utm_client_t *c, const utm__req_t *q)
+static int utm__carries_secret(const utm__req_t *q)
 {
-    if (q->flags & (UTM__REQ_SECRET_QUERY | UTM__REQ_SECRET_BODY)) return 1;
-    return !(q->flags & UTM_REQ_NO_AUTH) && (c->auth_mode_ == UTM__AUTH_KEY || c->cred_[0]);
+    return (q->flags & (UTM__REQ_SECRET_QUERY | UTM__REQ_SECRET_BODY)) || q->cred != NULL;
 }
 
 /* Before a kept connection carries another request: bytes waiting on it
@@ -2932,7 +2931,7 @@ static int utm__stale(utm_client_t *c)
 static int utm__exchange(utm_client_t *c, utm__req_t *q)
 {
     int attempt;
-    if (!c->tls_ && !c->cfg_.allow_plain_credentials && utm__carries_secret(c, q)) {
+    if (!c->tls_ && !c->cfg_.allow_plain_credentials && utm__carries_secret(q)) {
         utm__seterr(c, "http:// would send a credential in clear: use https://, or set allow_plain_credentials", NULL);
         return UTM_ERR_PLAINTEXT;
     }
@@ -3161,6 +3160,23 @@ static int utm__gen_login(utm__out_t *o, const void *arg)
     return o->err;
 }
 
+/* The credential header of the client's auth mode, handed to the request
+ * (the http layer writes what it is given and knows no auth mode).       */
+static void utm__cred_header(const utm_client_t *c, utm__req_t *q)
+{
+    q->cred = NULL;
+    if (q->flags & UTM_REQ_NO_AUTH) return;
+    if (c->auth_mode_ == UTM__AUTH_KEY) {
+        q->cred_hdr = "Utm-Internal-Key";
+        q->cred_pre = NULL;
+        q->cred = c->cred_;
+    } else if (c->cred_[0]) {
+        q->cred_hdr = "Authorization";
+        q->cred_pre = "Bearer ";
+        q->cred = c->cred_;
+    }
+}
+
 /* An exchange whose JSON answer lands in doc_; non-2xx becomes an error
  * code with the server's X-UtmStack-error text.                            */
 static int utm__auth_exchange(utm_client_t *c, utm__req_t *q, size_t *len, int refused)
@@ -3175,6 +3191,7 @@ static int utm__auth_exchange(utm_client_t *c, utm__req_t *q, size_t *len, int r
     q->sink = utm__capture;
     q->sink_ctx = &k;
     q->resp = &resp;
+    utm__cred_header(c, q);
     rc = utm__exchange(c, q);
     *len = k.len;
     /* the answer (id_token, the Authorization header) passed through the I/O
@@ -3322,11 +3339,13 @@ static int utm__call(utm_client_t *c, utm__req_t *q)
     int relogin = c->auth_mode_ == UTM__AUTH_LOGIN && !(q->flags & UTM_REQ_NO_AUTH);
     if (rc) return rc;
     if (relogin) q->flags |= UTM__REQ_DRAIN_401;
+    utm__cred_header(c, q);
     rc = utm__exchange(c, q);
     q->flags &= ~UTM__REQ_DRAIN_401;
     if (rc == UTM_OK && relogin && q->resp->status == 401) {
         utm__log2(c, UTM_LOG_INFO, "token refused (401): logging in again", NULL);
         rc = c->login_fn_(c);
+        utm__cred_header(c, q);
         if (rc == UTM_OK) rc = utm__exchange(c, q);
     }
     return rc;
