@@ -2650,6 +2650,9 @@ static int utm__list_next(const char **p, const char *end, const char **item, si
     return 1;
 }
 
+/* The last answer's Date, in seconds (<= 0: none or unreadable). */
+static int64_t utm__answer_date(const utm_client_t *c) { return utm__http_date(c->date_, strlen(c->date_)); }
+
 /* A header's value as it came, when it fits (else none). */
 static void utm__keep_raw(char *dst, size_t size, const char *v, size_t n)
 {
@@ -3105,7 +3108,7 @@ static int utm__jwt_load(utm_client_t *c, int fresh, int pre)
     c->tok_exp_ = exp;
     c->tok_deadline_ = 0;
     if (exp > 0) {
-        if (fresh) ref = utm__http_date(c->date_, strlen(c->date_)); /* the server's clock, when it said */
+        if (fresh) ref = utm__answer_date(c); /* the server's clock, when it said */
         if (ref <= 0 && c->cfg_.port->time_fn) ref = c->cfg_.port->time_fn(c->cfg_.port_ctx);
         if (ref > 0) left = exp - ref;
         else if (fresh) left = pre ? 300 : c->remember_me_ ? 30 * 86400 : 86400; /* the server's lifetimes */
@@ -3643,7 +3646,7 @@ UTMSTACK_API uint32_t utm_backoff_ms(utm_client_t *c, unsigned attempt, uint32_t
         int64_t at = 0, now;
         if (utm__parse_u64(c->retry_after_, n, &after) == 0) after = UTM__MIN(after, 86400);
         else if ((at = utm__http_date(c->retry_after_, n)) > 0) {
-            now = utm__http_date(c->date_, strlen(c->date_));
+            now = utm__answer_date(c);
             if (now <= 0) now = c->cfg_.port->time_fn ? c->cfg_.port->time_fn(c->cfg_.port_ctx) : 0;
             after = now > 0 && at > now ? (uint64_t)UTM__MIN(at - now, 86400) : 0;
         }

@@ -15,10 +15,10 @@ import collections
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 
@@ -44,7 +44,7 @@ class Run:
         self.port = int(open(pf).read())
 
     def control(self, path, body=None):
-        ctx = __import__("ssl").create_default_context(cafile=os.path.join(self.tmp, "pki", "ca.pem"))
+        ctx = ssl.create_default_context(cafile=os.path.join(self.tmp, "pki", "ca.pem"))
         req = urllib.request.Request("https://localhost:%d/_emulator/%s" % (self.port, path),
                                      data=None if body is None else json.dumps(body).encode(),
                                      method="GET" if body is None else "POST")

@@ -220,18 +220,25 @@ static unsigned long parse_duration(const char *s, const char *opt, double bare_
     return (unsigned long)(v * unit + 0.5);
 }
 
-/* Text from the server (X-UtmStack-error, ...) for a terminal: control
- * bytes shown as \xNN, never sent raw. */
-static const char *esc(const char *in, char *out, size_t size)
+/* Bytes from the server (an error body, X-UtmStack-error) for a terminal:
+ * control bytes written as \xNN, never raw; line ends and tabs kept where
+ * `lines` says so. */
+static void put_escaped(FILE *f, const char *p, size_t n, int lines)
 {
-    size_t n = 0;
-    for (; *in && n + 5 < size; in++) {
-        unsigned char ch = (unsigned char)*in;
-        if (ch < 0x20 || ch == 0x7f) n += (size_t)snprintf(out + n, size - n, "\\x%02x", ch);
-        else out[n++] = (char)ch;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        if ((ch < 0x20 && !(lines && (ch == '\n' || ch == '\t'))) || ch == 0x7f) fprintf(f, "\\x%02x", ch);
+        else fputc(ch, f);
     }
-    out[n] = 0;
-    return out;
+}
+
+/* "utmstack: HTTP 404: <the server's reason>" */
+static void http_error_line(int status, const char *reason)
+{
+    fprintf(stderr, "utmstack: HTTP %d%s", status, reason[0] ? ": " : "");
+    put_escaped(stderr, reason, strlen(reason), 0);
+    fputc('\n', stderr);
 }
 
 /* "scheme://host:port" of a URL (scheme and host lower-case, the port
@@ -476,19 +483,30 @@ static int exit_code(int rc)
     }
 }
 
-static char *read_all(FILE *f, size_t *len)
+/* A whole file ("-": standard input) into a NUL-terminated buffer; *len
+ * without the NUL. 0, or EX_USAGE after "cannot read OPT file PATH: why". */
+static int read_file(const char *path, const char *opt, char **out, size_t *len)
 {
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     size_t cap = 4096, n = 0;
-    char *buf = (char *)malloc(cap);
+    char *buf = f ? (char *)malloc(cap) : NULL, *more;
+    int e = f ? ENOMEM : errno;
     while (buf) {
-        size_t k = fread(buf + n, 1, cap - n, f);
-        n += k;
-        if (n < cap) break;
+        n += fread(buf + n, 1, cap - n - 1, f);
+        if (n < cap - 1) break;
         cap *= 2;
-        buf = (char *)realloc(buf, cap);
+        if (!(more = (char *)realloc(buf, cap))) { free(buf); buf = NULL; }
+        else buf = more;
     }
+    if (f && f != stdin) fclose(f);
+    if (!buf) {
+        fprintf(stderr, "utmstack: cannot read %s file %s: %s\n", opt, path, strerror(e));
+        return EX_USAGE;
+    }
+    buf[n] = 0;
+    *out = buf;
     *len = n;
-    return buf;
+    return 0;
 }
 
 static utm_posix_t net;          /* the client's port: its errno says why a connect failed */
@@ -499,8 +517,8 @@ static const cli_t *log_opts;    /* the options, for the messages */
 static int fail(utm_client_t *c, int rc, const char *what)
 {
     const cli_t *o = log_opts;
-    char d[600], origin[600];
-    const char *path, *detail = esc(utm_last_error(c), d, sizeof d);
+    char origin[600];
+    const char *path, *detail = utm_last_error(c);
     const char *host;
     utm_stats_t st;
     fprintf(stderr, "utmstack: %s: ", what);
@@ -524,7 +542,10 @@ static int fail(utm_client_t *c, int rc, const char *what)
         return exit_code(rc);
     }
     fputs(utm_strerror(rc), stderr);
-    if (detail[0] && strcmp(detail, utm_strerror(rc)) != 0) fprintf(stderr, ": %s", detail);
+    if (detail[0] && strcmp(detail, utm_strerror(rc)) != 0) {
+        fputs(": ", stderr);
+        put_escaped(stderr, detail, strlen(detail), 0);
+    }
     fputc('\n', stderr);
     if (o && rc == UTM_ERR_TLS_VERIFY && !o->servername) {
         int ip = *host == '[' || strspn(host, "0123456789.:") == strlen(host);
@@ -547,17 +568,11 @@ static void log_cb(void *user, int level, const char *msg)
 /* A PEM file (certificate or key) whole, its NUL counted. 0 or EX_USAGE. */
 static int read_pem(const char *path, const char *opt, unsigned char **out, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    size_t n = 0;
-    char *buf = f ? read_all(f, &n) : NULL;
-    if (f) fclose(f);
-    if (!buf || !(buf = (char *)realloc(buf, n + 1))) {
-        fprintf(stderr, "utmstack: cannot read %s file %s: %s\n", opt, path, f ? "out of memory" : strerror(errno));
-        return EX_USAGE;
-    }
-    buf[n] = 0;
+    char *buf;
+    int rc = read_file(path, opt, &buf, len);
+    if (rc) return rc;
     *out = (unsigned char *)buf;
-    *len = n + 1;
+    *len += 1;
     return 0;
 }
 
@@ -597,19 +612,11 @@ static int local_error(const char *what, const char *file, const char *why)
 /* scheme://host:port/prefix, lower-case scheme and host, the port explicit */
 static void cache_origin(const cli_t *o, char *out, size_t size)
 {
-    const char *rest = strstr(o->url, "://"), *path, *host_end, *h;
-    int https = strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "HTTP://", 7) != 0;
+    const char *path;
     size_t n;
-    rest = rest ? rest + 3 : o->url;
-    path = rest + strcspn(rest, "/");
-    host_end = *rest == '[' ? (const char *)memchr(rest, ']', (size_t)(path - rest)) : NULL; /* an IPv6 literal */
-    host_end = host_end ? host_end + 1 : rest + strcspn(rest, ":/");
-    n = (size_t)snprintf(out, size, "%s://", https ? "https" : "http");
-    for (h = rest; h < host_end && n + 1 < size; h++) out[n++] = (char)tolower((unsigned char)*h);
-    if (host_end < path && *host_end == ':')
-        snprintf(out + n, size - n, "%.*s", (int)(path - host_end), host_end); /* ":port/prefix" */
-    else
-        snprintf(out + n, size - n, ":%s%s", https ? "443" : "80", path);
+    split_url(o->url, out, size, &path);
+    n = strlen(out);
+    snprintf(out + n, size - n, "%s", path);
     n = strlen(out);
     while (n > 0 && out[n - 1] == '/') out[--n] = 0;
 }
@@ -824,12 +831,7 @@ static int on_body(void *user, const char *data, size_t len)
     if (out == stdout) o->printed += len;
     if (len) o->last_out = (unsigned char)data[len - 1];
     if (out == stderr) { /* an error body on the terminal: no raw control bytes */
-        size_t i;
-        for (i = 0; i < len; i++) {
-            unsigned char ch = (unsigned char)data[i];
-            if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f) fprintf(stderr, "\\x%02x", ch);
-            else fputc(ch, stderr);
-        }
+        put_escaped(stderr, data, len, 1);
         return 0;
     }
     if (fwrite(data, 1, len, out) == len) return 0;
@@ -884,9 +886,7 @@ static int cmd_search(utm_client_t *c, cli_t *o)
     if (o->progress) fputs("\r\033[K", stderr);
     if (rc == UTM_ERR_ABORTED && ferror(stdout)) return EX_LOCAL; /* main says: write error */
     if (rc && !(rc == UTM_ERR_DOC_TOO_LARGE)) {
-        char e[600];
-        if (r.status && r.status != 200)
-            fprintf(stderr, "utmstack: HTTP %d%s%s\n", r.status, r.error[0] ? ": " : "", esc(r.error, e, sizeof e));
+        if (r.status && r.status != 200) http_error_line(r.status, r.error);
         return fail(c, rc, "search");
     }
     if (!o->silent) fprintf(stderr, "total=%lld\n", (long long)(r.total >= 0 ? r.total : (int64_t)r.docs));
@@ -908,14 +908,7 @@ static int cmd_http(utm_client_t *c, cli_t *o, const char *method)
     if (!strncasecmp(o->path, "https://", 8) || !strncasecmp(o->path, "http://", 7)) path_from_url(o);
     if (o->path[0] != '/') die_usage("PATH must start with / (or be a whole URL on the --url server)", o->path);
     if (o->data && o->data[0] == '@') {
-        FILE *f = strcmp(o->data, "@-") == 0 ? stdin : fopen(o->data + 1, "rb");
-        if (!f) {
-            fprintf(stderr, "utmstack: cannot read -d file %s: %s\n", o->data + 1, strerror(errno));
-            exit(EX_USAGE);
-        }
-        body = read_all(f, &len);
-        if (f != stdin) fclose(f);
-        if (!body) die_usage("out of memory reading", o->data + 1);
+        if (read_file(o->data + 1, "-d", &body, &len)) exit(EX_USAGE);
     } else if (o->data) {
         len = strlen(o->data);
         body = (char *)malloc(len + 1);
@@ -944,9 +937,8 @@ static int cmd_http(utm_client_t *c, cli_t *o, const char *method)
     if (rc) return fail(c, rc, o->command);
     rc = utm_status_error(o->resp.status);
     if (rc) {
-        char e[600];
         if (o->last_out >= 0 && o->last_out != '\n' && !isatty(STDERR_FILENO)) fputc('\n', stderr); /* after the error body */
-        fprintf(stderr, "utmstack: HTTP %d%s%s\n", o->resp.status, o->resp.error[0] ? ": " : "", esc(o->resp.error, e, sizeof e));
+        http_error_line(o->resp.status, o->resp.error);
         return rc == UTM_ERR_AUTH || rc == UTM_ERR_FORBIDDEN ? EX_CRED : rc == UTM_ERR_LOCKED ? EX_LOCKED : EX_HTTP;
     }
     return EX_OK;

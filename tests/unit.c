@@ -488,6 +488,15 @@ static void test_limits(void)
     }
 }
 
+/* A client whose first connection serves `first` and whose second answers
+ * "b": what a kept connection's end looks like from the next request. */
+static void answers_then_b(const char *first)
+{
+    fake_reset(&F, first);
+    fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
+    client();
+}
+
 static void test_keep_alive(void)
 {
     char body[32];
@@ -516,9 +525,7 @@ static void test_keep_alive(void)
     CHECK_STR(body, "d");
     CHECK_INT(F.conn, 3);
     /* bytes beyond the response: the connection is not trusted again */
-    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naXYZ");
-    fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
-    client();
+    answers_then_b("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naXYZ");
     CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
     CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
     CHECK_STR(body, "b");
@@ -533,9 +540,7 @@ static void test_retry(void)
     utm_stats_t st;
     /* the server closed the kept-alive connection while it was idle: the
      * check before reuse finds it, no request is lost, no retry needed */
-    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na");
-    fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
-    client();
+    answers_then_b("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na");
     CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
     CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
     CHECK_STR(body, "b");
@@ -545,9 +550,7 @@ static void test_retry(void)
     CHECK_INT(st.connects, 2);
     CHECK_INT(fake_sent_count(&F, "GET / "), 2);
     /* it closed when the request came: one transparent retry */
-    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na\x1e");
-    fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
-    client();
+    answers_then_b("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na\x1e");
     CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
     CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
     CHECK_STR(body, "b");
@@ -555,25 +558,19 @@ static void test_retry(void)
     CHECK_INT(st.retries, 1);
     CHECK_INT(st.stale_closed, 0);
     /* a reset counts too */
-    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na\x1e");
+    answers_then_b("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na\x1e");
     F.end_code[0] = UTM_ERR_NET;
-    fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
-    client();
     CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
     CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
     /* a stray CRLF and then the close: like no answer at all, retried */
-    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na\x1e\r\n");
-    fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
-    client();
+    answers_then_b("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na\x1e\r\n");
     CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
     CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
     CHECK_STR(body, "b");
     utm_client_stats(&C, &st);
     CHECK_INT(st.retries, 1);
     /* POST without the retry flag: not sent twice */
-    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na\x1e");
-    fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
-    client();
+    answers_then_b("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na\x1e");
     memset(&q, 0, sizeof q);
     q.method = "POST";
     q.path = "/p";
@@ -583,13 +580,9 @@ static void test_retry(void)
     CHECK_INT(fake_sent_count(&F, "POST /p"), 2);
     CHECK_INT(utm_request(&C, &q, &r), UTM_OK); /* fresh connection */
     /* a fresh connection that fails is not retried; nor one that sent bytes */
-    fake_reset(&F, "");
-    fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
-    client();
+    answers_then_b("");
     CHECK_INT(get("/", body, sizeof body, &r), UTM_ERR_CLOSED);
-    fake_reset(&F, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na\x1eHTTP/1.1 20");
-    fake_script(&F, 1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
-    client();
+    answers_then_b("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na\x1eHTTP/1.1 20");
     CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
     CHECK_INT(get("/", body, sizeof body, &r), UTM_ERR_CLOSED);
     CHECK_INT(get("/", body, sizeof body, &r), UTM_OK);
