@@ -12,7 +12,8 @@ Test-only endpoints under /_emulator/ (no credentials):
   GET  /_emulator/stats          counters: connections, requests, resumed, ...
   POST /_emulator/reset          counters and login locks back to zero
   POST /_emulator/fault          {"fault": NAME, "count": N, "path": PREFIX, "seconds": S}
-                                 ("for": S instead of "count": every request for S seconds)
+                                 ("for": S instead of "count": every request for S seconds;
+                                 {"fault": "clear"} drops every fault still waiting)
   POST /_emulator/password       {"user": NAME, "password": NEW} (the admin changed it)
   GET  /_emulator/events         with --events: [[time, client address, path, status], ...]
 Faults apply to the next N matching requests: truncate-status, truncate-headers,
@@ -612,6 +613,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, "{}")
         if path == "/_emulator/fault" and self.command == "POST":
             f = json.loads(self.body() or b"{}")
+            if f.get("fault") == "clear":  # every fault still waiting is dropped
+                with LOCK:
+                    FAULTS.clear()
+                return self.reply(200, "{}")
             f.setdefault("count", 1)
             if "for" in f:
                 f["until"], f["count"] = time.time() + float(f["for"]), 1 << 62
