@@ -346,6 +346,11 @@ UTMSTACK_API int utm_json_eq(const utm_json_t *j, int at, const char *s);
 /* Write s[0..len) as a quoted JSON string into out (NUL-terminated).
  * Returns the length written or an error; UTF-8 is checked.               */
 UTMSTACK_API int utm_json_write_string(char *out, size_t size, const char *s, size_t len);
+/* Write a finite double as a JSON number, as printf's "%.17g" would (it reads
+ * back as the same double; no printf or floating point used): its length,
+ * UTM_ERR_ARG for an infinity or NaN, UTM_ERR_TOO_LONG if it does not fit
+ * (26 bytes always do).                                                     */
+UTMSTACK_API int utm_json_write_double(char *out, size_t size, double d);
 
 /* ---- client --------------------------------------------------------------- */
 /* Two-factor code supplier: write the code (NUL-terminated) into buf. */
@@ -609,7 +614,10 @@ UTMSTACK_API utm_operator_t utm_operator_from_name(const char *name, size_t len)
 enum { UTM_VAL_NONE = 0, UTM_VAL_STRING, UTM_VAL_INT, UTM_VAL_DOUBLE, UTM_VAL_BOOL,
        UTM_VAL_LIST, UTM_VAL_JSON };
 /* A filter value. UTM_VAL_LIST holds `count` items (scalars); UTM_VAL_JSON
- * is JSON text sent as is after it is checked to be one valid value.        */
+ * is JSON text sent as is after it is checked to be one valid value. Make
+ * values with the functions or initialisers below: a DOUBLE carries its
+ * writer (utm_json_write_double), so that only a firmware that sends
+ * doubles links the formatter; one without it is refused (UTM_ERR_FILTER). */
 typedef struct utm_value {
     int type;
     const char *str;                 /* STRING and JSON (NUL-terminated) */
@@ -617,6 +625,7 @@ typedef struct utm_value {
     double dbl;                      /* DOUBLE */
     const struct utm_value *items;   /* LIST */
     size_t count;
+    int (*write_dbl)(char *out, size_t size, double d); /* DOUBLE */
 } utm_value_t;
 
 UTMSTACK_API utm_value_t utm_value_string(const char *s);
@@ -629,13 +638,13 @@ UTMSTACK_API utm_value_t utm_value_json(const char *json);
  *   static const utm_filter_t high[] = {
  *       { "severity", UTM_OP_IS, UTM_VALUE_INT(3) },
  *       { "status", UTM_OP_IS_ONE_OF, UTM_VALUE_LIST(open_states, 2) } };      */
-#define UTM_VALUE_STRING(s) { UTM_VAL_STRING, (s), 0, 0.0, NULL, 0 }
-#define UTM_VALUE_INT(v) { UTM_VAL_INT, NULL, (v), 0.0, NULL, 0 }
-#define UTM_VALUE_DOUBLE(v) { UTM_VAL_DOUBLE, NULL, 0, (v), NULL, 0 }
-#define UTM_VALUE_BOOL(v) { UTM_VAL_BOOL, NULL, (v) ? 1 : 0, 0.0, NULL, 0 }
-#define UTM_VALUE_LIST(items, n) { UTM_VAL_LIST, NULL, 0, 0.0, (items), (n) }
-#define UTM_VALUE_JSON(s) { UTM_VAL_JSON, (s), 0, 0.0, NULL, 0 }
-#define UTM_VALUE_NONE { UTM_VAL_NONE, NULL, 0, 0.0, NULL, 0 }
+#define UTM_VALUE_STRING(s) { UTM_VAL_STRING, (s), 0, 0.0, NULL, 0, NULL }
+#define UTM_VALUE_INT(v) { UTM_VAL_INT, NULL, (v), 0.0, NULL, 0, NULL }
+#define UTM_VALUE_DOUBLE(v) { UTM_VAL_DOUBLE, NULL, 0, (v), NULL, 0, utm_json_write_double }
+#define UTM_VALUE_BOOL(v) { UTM_VAL_BOOL, NULL, (v) ? 1 : 0, 0.0, NULL, 0, NULL }
+#define UTM_VALUE_LIST(items, n) { UTM_VAL_LIST, NULL, 0, 0.0, (items), (n), NULL }
+#define UTM_VALUE_JSON(s) { UTM_VAL_JSON, (s), 0, 0.0, NULL, 0, NULL }
+#define UTM_VALUE_NONE { UTM_VAL_NONE, NULL, 0, 0.0, NULL, 0, NULL }
 
 typedef struct utm_filter {
     const char *field;
@@ -1742,6 +1751,132 @@ UTMSTACK_API int utm_json_write_string(char *out, size_t size, const char *s, si
     o.cap = size;
     out[0] = 0;
     utm__put_jstr(&o, s ? s : "", len);
+    if (o.err) { out[0] = 0; return o.err; }
+    return (int)o.len;
+}
+
+/* finite: the exponent is not all ones (no floating point needed) */
+static int utm__finite(double d)
+{
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    return ((bits >> 52) & 0x7ff) != 0x7ff;
+}
+
+/* Bignum helpers for utm__put_double: little-endian 32-bit words. */
+static uint32_t utm__big_div(uint32_t *w, int *n, uint32_t d) /* w /= d; the remainder */
+{
+    uint64_t r = 0;
+    int i;
+    for (i = *n - 1; i >= 0; i--) {
+        uint64_t cur = (r << 32) | w[i];
+        w[i] = (uint32_t)(cur / d);
+        r = cur % d;
+    }
+    while (*n > 0 && !w[*n - 1]) (*n)--;
+    return (uint32_t)r;
+}
+
+static void utm__big_set(uint32_t *w, uint64_t m, int shift) /* w |= m << shift */
+{
+    int q = shift / 32, r = shift % 32;
+    w[q] |= (uint32_t)(m << r);
+    w[q + 1] |= (uint32_t)(m >> (32 - r));
+    if (r) w[q + 2] |= (uint32_t)(m >> (64 - r));
+}
+
+/* A finite double as JSON, exactly as printf's "%.17g" would (17 significant
+ * digits, correctly rounded, trailing zeros dropped: it reads back as the same
+ * double), without printf: newlib-nano's has no floating point unless the
+ * firmware links it in, and prints nothing at all instead. The exact decimal
+ * expansion of m * 2^e comes from a small bignum: the integer part by
+ * division, the fraction by multiplication.                                 */
+static void utm__put_double(utm__out_t *o, double d)
+{
+    uint64_t bits, m;
+    uint32_t w[37];
+    unsigned char dg[18];
+    char txt[330];
+    int be, e, n, t = 0, nd = 0, x10 = -1, sticky = 0, i;
+    memcpy(&bits, &d, sizeof bits);
+    if (bits >> 63) utm__put(o, "-", 1);
+    be = (int)((bits >> 52) & 0x7ff);
+    m = bits & ((1ull << 52) - 1);
+    if (be) m |= 1ull << 52; /* finite: the callers refused the rest */
+    else be = 1;
+    e = be - 1075;
+    if (!m) { utm__put(o, "0", 1); return; }
+    /* the integer part, in decimal (least significant digit first) */
+    memset(w, 0, sizeof w);
+    if (e >= 0) utm__big_set(w, m, e);
+    else if (e > -64) utm__big_set(w, m >> -e, 0);
+    for (n = 36; n > 0 && !w[n - 1]; n--) {}
+    while (n > 0) {
+        uint32_t r = utm__big_div(w, &n, 1000000000u);
+        for (i = 0; i < 9; i++, r /= 10) txt[t++] = (char)(r % 10);
+    }
+    while (t > 0 && !txt[t - 1]) t--;
+    if (t) x10 = t - 1;
+    for (i = t - 1; i >= 0; i--) {
+        if (nd < 18) dg[nd++] = (unsigned char)txt[i];
+        else if (txt[i]) sticky = 1;
+    }
+    /* the fraction F / 2^k: times ten, the digit is what rises above bit k */
+    if (e < 0) {
+        int k = -e, nw = k / 32 + 2, live = 1;
+        memset(w, 0, sizeof w);
+        utm__big_set(w, k >= 64 ? m : m & ((1ull << k) - 1), 0);
+        while (live && nd < 18) {
+            uint64_t carry = 0;
+            unsigned digit;
+            for (i = 0; i < nw; i++) {
+                carry += (uint64_t)w[i] * 10;
+                w[i] = (uint32_t)carry;
+                carry >>= 32;
+            }
+            digit = (unsigned)(((((uint64_t)w[k / 32 + 1]) << 32 | w[k / 32]) >> (k % 32)) & 15);
+            w[k / 32] &= (uint32_t)((1ull << (k % 32)) - 1);
+            w[k / 32 + 1] = 0;
+            for (live = 0, i = 0; i < nw; i++) live |= w[i] != 0;
+            if (!nd && !digit) x10--;
+            else dg[nd++] = (unsigned char)digit;
+        }
+        sticky |= live;
+    }
+    while (nd < 18) dg[nd++] = 0;
+    /* 17 significant digits, rounded half to even on the exact value */
+    if (dg[17] > 5 || (dg[17] == 5 && (sticky || (dg[16] & 1)))) {
+        for (i = 16; i >= 0 && dg[i] == 9; i--) dg[i] = 0;
+        if (i < 0) { dg[0] = 1; x10++; }
+        else dg[i]++;
+    }
+    for (nd = 17; nd > 1 && !dg[nd - 1]; nd--) {}
+    for (i = 0; i < nd; i++) dg[i] = (unsigned char)(dg[i] + '0');
+    if (x10 < -4 || x10 >= 17) { /* d.ddde+XX */
+        utm__put(o, (const char *)dg, 1);
+        if (nd > 1) { utm__put(o, ".", 1); utm__put(o, (const char *)dg + 1, (size_t)nd - 1); }
+        utm__put(o, x10 < 0 ? "e-" : "e+", 2);
+        utm__put_u64(o, (uint64_t)(x10 < 0 ? -x10 : x10));
+    } else if (x10 >= 0) { /* ddd.ddd */
+        for (i = 0; i <= x10; i++) utm__put(o, i < nd ? (const char *)dg + i : "0", 1);
+        if (nd > x10 + 1) { utm__put(o, ".", 1); utm__put(o, (const char *)dg + x10 + 1, (size_t)(nd - x10 - 1)); }
+    } else { /* 0.000ddd */
+        utm__put(o, "0.", 2);
+        for (i = -1; i > x10; i--) utm__put(o, "0", 1);
+        utm__put(o, (const char *)dg, (size_t)nd);
+    }
+}
+
+UTMSTACK_API int utm_json_write_double(char *out, size_t size, double d)
+{
+    utm__out_t o;
+    if (!out || size == 0 || size > (size_t)INT_MAX) return UTM_ERR_ARG;
+    out[0] = 0;
+    if (!utm__finite(d)) return UTM_ERR_ARG;
+    memset(&o, 0, sizeof o);
+    o.buf = out;
+    o.cap = size;
+    utm__put_double(&o, d);
     if (o.err) { out[0] = 0; return o.err; }
     return (int)o.len;
 }
@@ -3798,7 +3933,13 @@ static utm_value_t utm__value(int type)
 
 UTMSTACK_API utm_value_t utm_value_string(const char *s) { utm_value_t v = utm__value(UTM_VAL_STRING); v.str = s; return v; }
 UTMSTACK_API utm_value_t utm_value_int(int64_t n) { utm_value_t v = utm__value(UTM_VAL_INT); v.num = n; return v; }
-UTMSTACK_API utm_value_t utm_value_double(double d) { utm_value_t v = utm__value(UTM_VAL_DOUBLE); v.dbl = d; return v; }
+UTMSTACK_API utm_value_t utm_value_double(double d)
+{
+    utm_value_t v = utm__value(UTM_VAL_DOUBLE);
+    v.dbl = d;
+    v.write_dbl = utm_json_write_double; /* the formatter: linked only from here */
+    return v;
+}
 UTMSTACK_API utm_value_t utm_value_bool(int b) { utm_value_t v = utm__value(UTM_VAL_BOOL); v.num = b != 0; return v; }
 UTMSTACK_API utm_value_t utm_value_json(const char *json) { utm_value_t v = utm__value(UTM_VAL_JSON); v.str = json; return v; }
 UTMSTACK_API utm_value_t utm_value_list(const utm_value_t *items, size_t count)
@@ -3866,11 +4007,7 @@ static int utm__scalar_ok(const utm_value_t *v)
     switch (v->type) {
     case UTM_VAL_STRING: return v->str != NULL && utm__utf8_chars(v->str, strlen(v->str)) >= 0;
     case UTM_VAL_INT: case UTM_VAL_BOOL: return 1;
-    case UTM_VAL_DOUBLE: { /* finite: the exponent is not all ones (no floating point needed) */
-        uint64_t bits;
-        memcpy(&bits, &v->dbl, sizeof bits);
-        return ((bits >> 52) & 0x7ff) != 0x7ff;
-    }
+    case UTM_VAL_DOUBLE: return v->write_dbl && utm__finite(v->dbl);
     default: return 0;
     }
 }
@@ -3899,6 +4036,8 @@ static const char *utm__filter_problem(const utm_filter_t *f)
     if ((unsigned)f->op >= (unsigned)UTM_OP_COUNT) return UTM__T("unknown operator");
     if (needs_field && (!f->field || !f->field[0])) return UTM__T("needs a field");
     if (f->field && utm__utf8_chars(f->field, strlen(f->field)) < 0) return UTM__T("field is not valid UTF-8");
+    if (f->value.type == UTM_VAL_DOUBLE && !f->value.write_dbl)
+        return UTM__T("a double needs utm_value_double() or UTM_VALUE_DOUBLE()");
     kind = utm__value_kind(&f->value, &count);
     if (kind < 0) return UTM__T("value is not a number, string, boolean or list of them");
     switch (f->op) {
@@ -3940,110 +4079,6 @@ static int utm__check_filters(const utm_filter_t *f, size_t n, char *why, size_t
     return UTM_OK;
 }
 
-/* Bignum helpers for utm__put_double: little-endian 32-bit words. */
-static uint32_t utm__big_div(uint32_t *w, int *n, uint32_t d) /* w /= d; the remainder */
-{
-    uint64_t r = 0;
-    int i;
-    for (i = *n - 1; i >= 0; i--) {
-        uint64_t cur = (r << 32) | w[i];
-        w[i] = (uint32_t)(cur / d);
-        r = cur % d;
-    }
-    while (*n > 0 && !w[*n - 1]) (*n)--;
-    return (uint32_t)r;
-}
-
-static void utm__big_set(uint32_t *w, uint64_t m, int shift) /* w |= m << shift */
-{
-    int q = shift / 32, r = shift % 32;
-    w[q] |= (uint32_t)(m << r);
-    w[q + 1] |= (uint32_t)(m >> (32 - r));
-    if (r) w[q + 2] |= (uint32_t)(m >> (64 - r));
-}
-
-/* A finite double as JSON, exactly as printf's "%.17g" would (17 significant
- * digits, correctly rounded, trailing zeros dropped: it reads back as the same
- * double), without printf: newlib-nano's has no floating point unless the
- * firmware links it in, and prints nothing at all instead. The exact decimal
- * expansion of m * 2^e comes from a small bignum: the integer part by
- * division, the fraction by multiplication.                                 */
-static void utm__put_double(utm__out_t *o, double d)
-{
-    uint64_t bits, m;
-    uint32_t w[37];
-    unsigned char dg[18];
-    char txt[330];
-    int be, e, n, t = 0, nd = 0, x10 = -1, sticky = 0, i;
-    memcpy(&bits, &d, sizeof bits);
-    if (bits >> 63) utm__put(o, "-", 1);
-    be = (int)((bits >> 52) & 0x7ff);
-    m = bits & ((1ull << 52) - 1);
-    if (be) m |= 1ull << 52; /* finite: utm__scalar_ok refused the rest */
-    else be = 1;
-    e = be - 1075;
-    if (!m) { utm__put(o, "0", 1); return; }
-    /* the integer part, in decimal (least significant digit first) */
-    memset(w, 0, sizeof w);
-    if (e >= 0) utm__big_set(w, m, e);
-    else if (e > -64) utm__big_set(w, m >> -e, 0);
-    for (n = 36; n > 0 && !w[n - 1]; n--) {}
-    while (n > 0) {
-        uint32_t r = utm__big_div(w, &n, 1000000000u);
-        for (i = 0; i < 9; i++, r /= 10) txt[t++] = (char)(r % 10);
-    }
-    while (t > 0 && !txt[t - 1]) t--;
-    if (t) x10 = t - 1;
-    for (i = t - 1; i >= 0; i--) {
-        if (nd < 18) dg[nd++] = (unsigned char)txt[i];
-        else if (txt[i]) sticky = 1;
-    }
-    /* the fraction F / 2^k: times ten, the digit is what rises above bit k */
-    if (e < 0) {
-        int k = -e, nw = k / 32 + 2, live = 1;
-        memset(w, 0, sizeof w);
-        utm__big_set(w, k >= 64 ? m : m & ((1ull << k) - 1), 0);
-        while (live && nd < 18) {
-            uint64_t carry = 0;
-            unsigned digit;
-            for (i = 0; i < nw; i++) {
-                carry += (uint64_t)w[i] * 10;
-                w[i] = (uint32_t)carry;
-                carry >>= 32;
-            }
-            digit = (unsigned)(((((uint64_t)w[k / 32 + 1]) << 32 | w[k / 32]) >> (k % 32)) & 15);
-            w[k / 32] &= (uint32_t)((1ull << (k % 32)) - 1);
-            w[k / 32 + 1] = 0;
-            for (live = 0, i = 0; i < nw; i++) live |= w[i] != 0;
-            if (!nd && !digit) x10--;
-            else dg[nd++] = (unsigned char)digit;
-        }
-        sticky |= live;
-    }
-    while (nd < 18) dg[nd++] = 0;
-    /* 17 significant digits, rounded half to even on the exact value */
-    if (dg[17] > 5 || (dg[17] == 5 && (sticky || (dg[16] & 1)))) {
-        for (i = 16; i >= 0 && dg[i] == 9; i--) dg[i] = 0;
-        if (i < 0) { dg[0] = 1; x10++; }
-        else dg[i]++;
-    }
-    for (nd = 17; nd > 1 && !dg[nd - 1]; nd--) {}
-    for (i = 0; i < nd; i++) dg[i] = (unsigned char)(dg[i] + '0');
-    if (x10 < -4 || x10 >= 17) { /* d.ddde+XX */
-        utm__put(o, (const char *)dg, 1);
-        if (nd > 1) { utm__put(o, ".", 1); utm__put(o, (const char *)dg + 1, (size_t)nd - 1); }
-        utm__put(o, x10 < 0 ? "e-" : "e+", 2);
-        utm__put_u64(o, (uint64_t)(x10 < 0 ? -x10 : x10));
-    } else if (x10 >= 0) { /* ddd.ddd */
-        for (i = 0; i <= x10; i++) utm__put(o, i < nd ? (const char *)dg + i : "0", 1);
-        if (nd > x10 + 1) { utm__put(o, ".", 1); utm__put(o, (const char *)dg + x10 + 1, (size_t)(nd - x10 - 1)); }
-    } else { /* 0.000ddd */
-        utm__put(o, "0.", 2);
-        for (i = -1; i > x10; i--) utm__put(o, "0", 1);
-        utm__put(o, (const char *)dg, (size_t)nd);
-    }
-}
-
 static void utm__put_scalar(utm__out_t *o, const utm_value_t *v)
 {
     switch (v->type) {
@@ -4053,7 +4088,13 @@ static void utm__put_scalar(utm__out_t *o, const utm_value_t *v)
         if (v->num < 0) utm__put(o, "-", 1);
         utm__put_u64(o, v->num < 0 ? 0 - (uint64_t)v->num : (uint64_t)v->num);
         break;
-    case UTM_VAL_DOUBLE: utm__put_double(o, v->dbl); break;
+    case UTM_VAL_DOUBLE: {
+        char t[32];
+        int n = v->write_dbl(t, sizeof t, v->dbl);
+        if (n > 0) utm__put(o, t, (size_t)n);
+        else if (!o->err) o->err = UTM_ERR_FILTER;
+        break;
+    }
     case UTM_VAL_JSON: utm__puts(o, utm__ws(v->str)); break;
     default: break;
     }

@@ -1289,6 +1289,22 @@ static void test_filters_all_operators(void)
             CHECK_STR(out, expect);
         }
     }
+    { /* the formatter on its own, and a double made by hand without it */
+        char d[32];
+        CHECK_INT(utm_json_write_double(d, sizeof d, -5e-324), 24);
+        CHECK_STR(d, "-4.9406564584124654e-324");
+        CHECK_INT(utm_json_write_double(d, 25, -5e-324), 24); /* with its NUL */
+        CHECK_INT(utm_json_write_double(d, 24, -5e-324), UTM_ERR_TOO_LONG);
+        CHECK_STR(d, "");
+        CHECK_INT(utm_json_write_double(d, sizeof d, 1e308 * 10), UTM_ERR_ARG);
+        CHECK_INT(utm_json_write_double(NULL, 8, 1.0), UTM_ERR_ARG);
+        CHECK_INT(utm_json_write_double(d, 0, 1.0), UTM_ERR_ARG);
+        f.value = utm_value_double(0.5);
+        f.value.write_dbl = NULL;
+        CHECK_INT(utm_search_body(&f, 1, out, sizeof out, why, sizeof why), UTM_ERR_FILTER);
+        if (UTMSTACK_TEXT >= 1)
+            CHECK_STR(why, "filter 1 (score IS_GREATER_THAN): a double needs utm_value_double() or UTM_VALUE_DOUBLE()");
+    }
     f.value = utm_value_json(" [1, \"x\" ,false] ");
     f.op = UTM_OP_IS_ONE_OF;
     CHECK(utm_search_body(&f, 1, out, sizeof out, why, sizeof why) > 0);

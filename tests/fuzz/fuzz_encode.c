@@ -52,12 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(&bits, data, 8);
         memcpy(&d, &bits, 8);
         if (((bits >> 52) & 0x7ff) != 0x7ff) {
-            memset(&o, 0, sizeof o);
-            o.buf = q;
-            o.cap = 64;
-            utm__put_double(&o, d);
-            if (o.err || o.len == 0 || o.len > 26 || !utm__is_json_number(q, o.len)) abort();
-            q[o.len] = 0;
+            int len = utm_json_write_double(q, 26, d); /* the longest, with its NUL */
+            if (len <= 0 || len > 25 || !utm__is_json_number(q, (size_t)len)) abort();
             again = strtod(q, NULL);
             memcpy(&bits2, &again, 8);
             if (bits2 != bits) abort(); /* -0 stays -0: the sign is written */
