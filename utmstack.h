@@ -371,11 +371,16 @@ typedef struct utm_config {
                                         while the client lives; checked on every
                                         full handshake. With no ca/ca_file the
                                         pin alone is the trust (no pin) */
+#if !defined(UTMSTACK_DEPRECATED_REMOVED)
+    /* deprecated: utm_client_use_cert(), which links the key parser only
+     * where it is called; these fields link it into every firmware, and go
+     * in 1.0 (UTMSTACK_DEPRECATED_REMOVED: gone now)                      */
     const unsigned char *client_cert;/* PEM (with or without its NUL) or DER (none) */
     size_t client_cert_len;
     const unsigned char *client_key; /* PEM (with or without its NUL) or DER (none) */
     size_t client_key_len;
     const char *client_key_password; /* (none) */
+#endif
     int insecure;                    /* 1: no certificate check, warns (0) */
     int no_resume;                   /* 1: a full TLS handshake every time (0) */
     uint32_t connect_timeout_ms;     /* TCP connect + TLS handshake (10000) */
@@ -470,6 +475,14 @@ typedef struct utm_client {
 UTMSTACK_API int utm_client_init(utm_client_t *c, const utm_config_t *cfg);
 UTMSTACK_API int utm_client_init_sized(utm_client_t *c, const utm_config_t *cfg, size_t client_size);
 #define utm_client_init(c, cfg) utm_client_init_sized((c), (cfg), sizeof(utm_client_t))
+/* A client certificate and its key for mutual TLS (PEM, its NUL counted or
+ * not, or DER; key_password NULL: none), offered from the next connection
+ * on; parsed here, so the buffers need not outlive the call. Once per
+ * client (UTM_ERR_STATE after that); UTM_ERR_TLS_CLIENT_CERT when either does
+ * not parse or the key is not the certificate's, and then nothing is kept.
+ * Only a firmware that calls it links mbedTLS's key parser (2 KB).        */
+UTMSTACK_API int utm_client_use_cert(utm_client_t *c, const unsigned char *cert, size_t cert_len,
+                                     const unsigned char *key, size_t key_len, const char *key_password);
 /* Closes the connection, frees mbedTLS state and wipes the whole struct. */
 UTMSTACK_API void utm_client_free(utm_client_t *c);
 /* Closes the connection (the next request opens one, resuming TLS). */
@@ -869,7 +882,8 @@ static int utm__set_secret(char *dst, size_t cap, const char *src, size_t min)
     return UTM_OK;
 }
 
-/* Length of one UTF-8 sequence at s (1..4), or 0 when invalid. */
+/* Length of one UTF-8 sequence at s[0..n) (1..4), or 0 when it is not well
+ * formed (RFC 3629: no overlongs, no surrogates, at most U+10FFFF).       */
 static size_t utm__utf8_seq(const unsigned char *s, size_t n)
 {
     unsigned c0 = s[0];
@@ -1205,27 +1219,6 @@ static size_t utm__number_len(const char *s, size_t n)
 
 static int utm__is_json_number(const char *s, size_t n) { return n > 0 && utm__number_len(s, n) == n; }
 
-/* Length of one well-formed UTF-8 sequence of a non-ASCII character at
- * s[0..n) (RFC 3629: no overlongs, no surrogates, at most U+10FFFF), or 0. */
-static size_t utm__utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char lo = 0x80, hi = 0xBF;
-    size_t len, i;
-    if (s[0] >= 0xC2 && s[0] <= 0xDF) len = 2;
-    else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-        len = 3;
-        if (s[0] == 0xE0) lo = 0xA0;
-        if (s[0] == 0xED) hi = 0x9F;
-    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-        len = 4;
-        if (s[0] == 0xF0) lo = 0x90;
-        if (s[0] == 0xF4) hi = 0x8F;
-    } else return 0;
-    if (n < len || s[1] < lo || s[1] > hi) return 0;
-    for (i = 2; i < len; i++) if (s[i] < 0x80 || s[i] > 0xBF) return 0;
-    return len;
-}
-
 /* Length of the string at s[0] == '"' through its closing quote, or 0:
  * escapes as the grammar has them, no raw control byte, valid UTF-8. A
  * \u escape of a lone surrogate is grammatical (RFC 8259 8.2) and passes;
@@ -1275,7 +1268,7 @@ UTM__HOT size_t utm__string_len(const char *s, size_t n)
         } else if (ch < 0x80) {
             i++;
         } else {
-            size_t k = utm__utf8_len(u + i, n - i);
+            size_t k = utm__utf8_seq(u + i, n - i);
             if (k == 0) return 0;
             i += k;
         }
@@ -2056,12 +2049,9 @@ static int utm__crt_parse(mbedtls_x509_crt *crt, const unsigned char *b, size_t 
     return r;
 }
 
-static int utm__parse_key(utm_client_t *c, const unsigned char *pw, size_t pwlen)
+static int utm__parse_key(utm_client_t *c, const unsigned char *key, size_t len, const unsigned char *pw, size_t pwlen)
 {
-    const utm_config_t *k = &c->cfg_;
     unsigned char *copy = NULL;
-    const unsigned char *key = k->client_key;
-    size_t len = k->client_key_len;
     int r;
     if (utm__pem_unterminated(key, len)) {
         if (!(copy = utm__pem_copy(key, len))) return -1;
@@ -2138,12 +2128,35 @@ static int utm__tls_fail(utm_client_t *c, int r)
     return UTM_ERR_TLS;
 }
 
+/* The client's certificate and key, parsed and offered on every handshake;
+ * on failure nothing is kept. Only a firmware that calls this (through
+ * utm_client_use_cert, or the deprecated config fields) links the key parser. */
+static int utm__own_cert(utm_client_t *c, const unsigned char *cert, size_t cert_len, const unsigned char *key,
+                         size_t key_len, const char *password)
+{
+    const unsigned char *pw = (const unsigned char *)password;
+    int rc = UTM_ERR_TLS_CLIENT_CERT;
+    if (!cert || !key || !cert_len || !key_len) utm__seterr(c, "client certificate and key: both are needed", NULL);
+    else if (utm__crt_parse(&c->own_cert_, cert, cert_len) != 0) utm__seterr(c, "client certificate unreadable", NULL);
+    else if (utm__parse_key(c, key, key_len, pw, pw ? strlen(password) : 0) != 0 ||
+             mbedtls_ssl_conf_own_cert(&c->conf_, &c->own_cert_, &c->own_key_) != 0)
+        utm__seterr(c, "client key unreadable, or not the certificate's", NULL);
+    else
+        rc = UTM_OK;
+    if (rc) { /* as it was: nothing parsed is kept */
+        mbedtls_x509_crt_free(&c->own_cert_);
+        mbedtls_x509_crt_init(&c->own_cert_);
+        mbedtls_pk_free(&c->own_key_);
+        mbedtls_pk_init(&c->own_key_);
+    }
+    return rc;
+}
+
 /* Trust: a CA given (ca, or ca_file), else with a pin the pin alone (no
  * bundle: the pinned key is the trust anchor), else the system bundle. A
  * CA asked for and not loaded is an error unless insecure.               */
-static int utm__tls_load(utm_client_t *c)
+static int utm__tls_load(utm_client_t *c, const utm_config_t *k)
 {
-    const utm_config_t *k = &c->cfg_;
     int r = 0, have_ca = 0, want_ca = 1;
     if (k->ca && !k->ca_len) { utm__seterr(c, "config: ca given with ca_len 0", NULL); return UTM_ERR_ARG; }
     if (k->ca)
@@ -2166,18 +2179,11 @@ static int utm__tls_load(utm_client_t *c)
     if (k->pin_sha256) { utm__seterr(c, "config: a pin needs MBEDTLS_SSL_KEEP_PEER_CERTIFICATE", NULL); return UTM_ERR_ARG; }
 #endif
     if (have_ca) mbedtls_ssl_conf_ca_chain(&c->conf_, &c->ca_, NULL);
-    if (k->client_cert || k->client_key) {
-        const unsigned char *pw = (const unsigned char *)k->client_key_password;
-        size_t pwlen = pw ? strlen(k->client_key_password) : 0;
-        if (!k->client_cert || !k->client_key) return UTM_ERR_TLS_CLIENT_CERT;
-        r = utm__crt_parse(&c->own_cert_, k->client_cert, k->client_cert_len);
-        if (r != 0) { utm__seterr(c, "client certificate unreadable", NULL); return UTM_ERR_TLS_CLIENT_CERT; }
-        r = utm__parse_key(c, pw, pwlen);
-        if (r != 0 || mbedtls_ssl_conf_own_cert(&c->conf_, &c->own_cert_, &c->own_key_) != 0) {
-            utm__seterr(c, "client key unreadable, or not the certificate's", NULL);
-            return UTM_ERR_TLS_CLIENT_CERT;
-        }
-    }
+#if !defined(UTMSTACK_DEPRECATED_REMOVED)
+    if (k->client_cert || k->client_key) /* the 0.x fields: utm_client_use_cert() now */
+        return utm__own_cert(c, k->client_cert, k->client_cert_len, k->client_key, k->client_key_len,
+                             k->client_key_password);
+#endif
     return UTM_OK;
 }
 
@@ -2234,7 +2240,7 @@ static const int utm__suites[] = {
 #endif
     MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, 0 };
 
-static int utm__tls_setup(utm_client_t *c)
+static int utm__tls_setup(utm_client_t *c, const utm_config_t *cfg)
 {
     int r;
     if (mbedtls_ssl_config_defaults(&c->conf_, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
@@ -2263,7 +2269,7 @@ static int utm__tls_setup(utm_client_t *c)
                                                    : MBEDTLS_SSL_IN_CONTENT_LEN >= 1024 ? MBEDTLS_SSL_MAX_FRAG_LEN_1024
                                                                                         : MBEDTLS_SSL_MAX_FRAG_LEN_512);
 #endif
-    r = utm__tls_load(c);
+    r = utm__tls_load(c, cfg);
     if (r) return r;
     /* A CA: required (insecure: verified to report why, then accepted). No CA:
      * nothing to verify against; a pin, checked after the handshake, is then
@@ -3685,12 +3691,14 @@ UTMSTACK_API int utm_client_init_sized(utm_client_t *c, const utm_config_t *cfg,
     if (!c->cfg_.renew_margin_s) c->cfg_.renew_margin_s = 60;
     if (!c->cfg_.login_cooldown_s) c->cfg_.login_cooldown_s = 300;
     if (!c->cfg_.log_level) c->cfg_.log_level = UTM_LOG_WARN;
-    c->cfg_.url = NULL; /* not kept: the caller's strings may go away */
-    c->cfg_.servername = NULL;
+    c->cfg_.url = NULL; /* not kept: the caller's strings may go away (the */
+    c->cfg_.servername = NULL; /* TLS setup reads the rest from cfg, once) */
     c->cfg_.ca = NULL;
     c->cfg_.ca_file = NULL;
+#if !defined(UTMSTACK_DEPRECATED_REMOVED)
     c->cfg_.client_cert = c->cfg_.client_key = NULL;
     c->cfg_.client_key_password = NULL;
+#endif
     c->clock_last_ = cfg->port->now_ms_fn(cfg->port_ctx);
     c->clock_ = 1;
     /* https://host[:port][/prefix] */
@@ -3739,17 +3747,7 @@ UTMSTACK_API int utm_client_init_sized(utm_client_t *c, const utm_config_t *cfg,
     c->ip_len_ = (unsigned char)utm__parse_ip(c->sni_, c->ip_);
     if (c->tls_) {
         if (!cfg->port->entropy_fn) { utm__seterr(c, "config: TLS needs the port's entropy_fn", NULL); return UTM_ERR_ENTROPY; }
-        c->cfg_.ca = cfg->ca; /* read once, by the setup below */
-        c->cfg_.ca_file = cfg->ca_file;
-        c->cfg_.client_cert = cfg->client_cert;
-        c->cfg_.client_key = cfg->client_key;
-        c->cfg_.client_key_password = cfg->client_key_password;
-        if (cfg->pin_sha256) c->cfg_.pin_sha256 = cfg->pin_sha256;
-        rc = utm__tls_setup(c);
-        c->cfg_.ca = NULL;
-        c->cfg_.ca_file = NULL;
-        c->cfg_.client_cert = c->cfg_.client_key = NULL;
-        c->cfg_.client_key_password = NULL;
+        rc = utm__tls_setup(c, cfg);
         if (rc) return rc;
     }
     c->ready_ = 1;
@@ -3770,6 +3768,23 @@ UTMSTACK_API void utm_client_free(utm_client_t *c)
     mbedtls_pk_free(&c->own_key_);
     mbedtls_ssl_session_free(&c->session_);
     utm__wipe(c, sizeof *c);
+}
+
+UTMSTACK_API int utm_client_use_cert(utm_client_t *c, const unsigned char *cert, size_t cert_len,
+                                     const unsigned char *key, size_t key_len, const char *key_password)
+{
+    int rc = utm__begin(c);
+    if (rc) return rc;
+    if (!c->tls_) { utm__seterr(c, "a client certificate needs an https:// url", NULL); return utm__end(c, UTM_ERR_ARG); }
+    if (c->own_cert_.version) { utm__seterr(c, "a client certificate is set already", NULL); return utm__end(c, UTM_ERR_STATE); }
+    rc = utm__own_cert(c, cert, cert_len, key, key_len, key_password);
+    if (rc == UTM_OK) { /* the next handshake presents it: no session made without it is resumed */
+        utm__disconnect(c);
+        mbedtls_ssl_session_free(&c->session_);
+        mbedtls_ssl_session_init(&c->session_);
+        c->have_session_ = 0;
+    }
+    return utm__end(c, rc);
 }
 
 UTMSTACK_API uint32_t utm_backoff_ms(utm_client_t *c, unsigned attempt, uint32_t base_ms, uint32_t cap_ms)
@@ -3950,7 +3965,7 @@ UTMSTACK_API utm_value_t utm_value_list(const utm_value_t *items, size_t count)
     return v;
 }
 
-static const char *utm__ws(const char *s) { while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++; return s; }
+static const char *utm__ws(const char *s) { while (utm__is_ws_byte(*s)) s++; return s; }
 
 /* One JSON scalar at s (no null); its end, or NULL. */
 static const char *utm__json_scalar(const char *s)
@@ -4174,7 +4189,6 @@ typedef struct utm__split {
     uint64_t limit;       /* the most this page may deliver: size, and top */
 } utm__split_t;
 
-static int utm__is_ws(int ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; }
 
 static void utm__split_append(utm__split_t *sp, const char *p, size_t n)
 {
@@ -4222,14 +4236,14 @@ static int utm__split_feed(void *ctx, const char *p, size_t n)
         int ch = (unsigned char)*p;
         switch (sp->state) {
         case UTM__SP_START:
-            if (utm__is_ws(ch)) { p++; break; }
+            if (utm__is_ws_byte((char)ch)) { p++; break; }
             if (ch != '[') return UTM_ERR_JSON;
             sp->state = UTM__SP_FIRST;
             p++;
             break;
         case UTM__SP_FIRST:
         case UTM__SP_VALUE:
-            if (utm__is_ws(ch)) { p++; break; }
+            if (utm__is_ws_byte((char)ch)) { p++; break; }
             if (ch == ']' && sp->state == UTM__SP_FIRST) { sp->state = UTM__SP_END; p++; break; }
             utm__split_begin(sp);
             if (ch == '{' || ch == '[' || ch == '"') {
@@ -4282,21 +4296,21 @@ static int utm__split_feed(void *ctx, const char *p, size_t n)
         }
         case UTM__SP_SCALAR: {
             const char *q = p;
-            while (q < end && *q != ',' && *q != ']' && !utm__is_ws((unsigned char)*q)) q++;
+            while (q < end && *q != ',' && *q != ']' && !utm__is_ws_byte(*q)) q++;
             utm__split_append(sp, p, (size_t)(q - p));
             p = q;
             if (q < end) { int rc = utm__split_emit(sp); if (rc) return rc; }
             break;
         }
         case UTM__SP_AFTER:
-            if (utm__is_ws(ch)) { p++; break; }
+            if (utm__is_ws_byte((char)ch)) { p++; break; }
             if (ch == ',') sp->state = UTM__SP_VALUE;
             else if (ch == ']') sp->state = UTM__SP_END;
             else return UTM_ERR_JSON;
             p++;
             break;
         default: /* END: only white space may follow */
-            if (!utm__is_ws(ch)) return UTM_ERR_JSON;
+            if (!utm__is_ws_byte((char)ch)) return UTM_ERR_JSON;
             p++;
         }
     }

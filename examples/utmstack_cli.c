@@ -1186,10 +1186,6 @@ int main(int argc, char **argv)
         code = read_pem(o.cert_file, "--cert", &cert, &cert_len);
         if (!code) code = read_pem(o.key_file, "--key", &key, &key_len);
         if (code) return code;
-        cfg.client_cert = cert;
-        cfg.client_cert_len = cert_len;
-        cfg.client_key = key;
-        cfg.client_key_len = key_len;
     }
     cfg.port = utm_posix_port();
     cfg.port_ctx = &net;
@@ -1207,6 +1203,7 @@ int main(int argc, char **argv)
     if (o.insecure) fputs("utmstack: warning: --insecure: the server certificate is not checked\n", stderr);
     log_opts = &o;
     rc = utm_client_init(&client, &cfg);
+    if (rc == UTM_OK && cert) rc = utm_client_use_cert(&client, cert, cert_len, key, key_len, NULL);
     if (cert) { wipe(key, key_len); free(cert); free(key); }
     if (rc) {
         code = fail(&client, rc, "setup");

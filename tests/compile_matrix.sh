@@ -54,6 +54,14 @@ run "UTMSTACK_NO_TEXT (gcc -std=c99, runs)" sh -c \
     "gcc -std=c99 -DUTMSTACK_NO_TEXT $W -I. -Iports $MI $T/notext.c -o $T/nt $ML && $T/nt"
 run "UTMSTACK_NO_TEXT (clang++ -std=c++11)" clang++ -x c++ -std=c++11 -DUTMSTACK_NO_TEXT $W -I. -Iports $MI -c "$T/notext.c" -o "$T/o.o"
 
+# UTMSTACK_DEPRECATED_REMOVED (1.0's API now): the tool builds without the
+# deprecated fields, and a file that still sets one does not compile
+run "UTMSTACK_DEPRECATED_REMOVED: the tool builds (gcc -std=c99)" gcc -std=c99 -D_DEFAULT_SOURCE $W \
+    -DUTMSTACK_DEPRECATED_REMOVED -I. -Iports $MI -c examples/utmstack_cli.c -o "$T/o.o"
+printf '#define UTMSTACK_IMPLEMENTATION\n#include "utmstack.h"\nint main(void){utm_config_t c; c.client_cert = 0; return c.client_cert != 0;}\n' >"$T/dep.c"
+run "UTMSTACK_DEPRECATED_REMOVED: config.client_cert is gone" sh -c \
+    "gcc -std=c99 $W -I. $MI -c $T/dep.c -o $T/o.o && ! gcc -std=c99 -DUTMSTACK_DEPRECATED_REMOVED -I. $MI -c $T/dep.c -o $T/o.o"
+
 # the text levels: the same codes, the texts each level keeps
 for lvl in 0 1 2; do
     run "UTMSTACK_TEXT $lvl (gcc -std=c99, runs)" sh -c \

@@ -623,8 +623,9 @@ static void test_client_certificate(void)
 {
     utm_config_t cfg;
     char login[64];
-    size_t clen, klen;
+    size_t clen, klen, olen;
     const char *cert = slurp("client.pem", &clen), *key = slurp("client.key", &klen);
+    const char *other = slurp("server.key", &olen); /* (slurp keeps three) */
     /* without one, the server refuses the handshake */
     CHECK_INT(open_client(&C, &NET, url("https", "localhost", "UTM_PORT_MTLS"), NULL), UTM_OK);
     utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
@@ -661,8 +662,8 @@ static void test_client_certificate(void)
     cfg.client_cert_len = clen;
     /* a key that is not the certificate's, garbage, or no key: refused at init */
     utm_client_free(&C);
-    cfg.client_key = (const unsigned char *)slurp("server.key", &klen);
-    cfg.client_key_len = klen;
+    cfg.client_key = (const unsigned char *)other;
+    cfg.client_key_len = olen;
     CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_TLS_CLIENT_CERT);
     CHECK_STR(utm_last_error(&C), "client key unreadable, or not the certificate's");
     utm_client_free(&C);
@@ -679,6 +680,36 @@ static void test_client_certificate(void)
     utm_client_free(&C);
     cfg.client_key = NULL;
     CHECK_INT(utm_client_init(&C, &cfg), UTM_ERR_TLS_CLIENT_CERT);
+    utm_client_free(&C);
+    /* the call of its own: refused parts keep nothing and leave the client usable */
+    cfg.client_cert = NULL;
+    CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
+    utm_auth_use_internal_key(&C, "test-internal-key-0123456789");
+    CHECK_INT(utm_client_use_cert(&C, (const unsigned char *)cert, clen, (const unsigned char *)key, 0, NULL),
+              UTM_ERR_TLS_CLIENT_CERT);
+    CHECK_STR(utm_last_error(&C), "client certificate and key: both are needed");
+    CHECK_INT(utm_client_use_cert(&C, (const unsigned char *)"garbage", 8, (const unsigned char *)key, klen, NULL),
+              UTM_ERR_TLS_CLIENT_CERT);
+    CHECK_STR(utm_last_error(&C), "client certificate unreadable");
+    CHECK_INT(utm_client_use_cert(&C, (const unsigned char *)cert, clen, (const unsigned char *)other, olen, NULL),
+              UTM_ERR_TLS_CLIENT_CERT);
+    CHECK_STR(utm_last_error(&C), "client key unreadable, or not the certificate's");
+    {
+        int rc = get_account(&C, login, sizeof login); /* nothing kept: still none offered */
+        CHECK(rc == UTM_ERR_TLS || rc == UTM_ERR_NET);
+    }
+    CHECK_INT(utm_client_use_cert(&C, (const unsigned char *)cert, clen - 1, (const unsigned char *)key, klen - 1, NULL),
+              UTM_OK);
+    CHECK_INT(get_account(&C, login, sizeof login), UTM_OK);
+    CHECK_INT(utm_client_use_cert(&C, (const unsigned char *)cert, clen, (const unsigned char *)key, klen, NULL),
+              UTM_ERR_STATE);
+    CHECK_INT(get_account(&C, login, sizeof login), UTM_OK); /* and still in use */
+    utm_client_free(&C);
+    CHECK_INT(utm_client_use_cert(NULL, NULL, 0, NULL, 0, NULL), UTM_ERR_ARG);
+    /* a plain http:// client has no TLS to present it in */
+    CHECK_INT(open_client(&C, &NET, url("http", "localhost", "UTM_PORT_PLAIN"), NULL), UTM_OK);
+    CHECK_INT(utm_client_use_cert(&C, (const unsigned char *)cert, clen, (const unsigned char *)key, klen, NULL),
+              UTM_ERR_ARG);
     utm_client_free(&C);
 }
 
