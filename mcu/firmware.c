@@ -11,7 +11,12 @@
  * enforced here). Entropy comes from the host's /dev/urandom through
  * semihosting: the stand-in for a hardware RNG. Arguments (qemu -append):
  * URL CA-FILE FIFO-DIR USER PASSWORD (built with FW_INTERNAL_KEY: the
- * password is the internal key, and the firmware never logs in).          */
+ * password is the internal key, and the firmware never logs in).
+ *
+ * Built with FW_REQUEST_ONLY it sends requests and never searches; with
+ * FW_SEARCH_ONLY it logs in and searches and sends no request of its own
+ * (login + search: the image issue 17 sets a goal for); FW_EVERYTHING links
+ * every public function besides, as an application calling them all would. */
 #include "utmstack.h"
 #include "semihost.h"
 #include <stdio.h>
@@ -166,6 +171,27 @@ static const char *fw_err(int rc)
 #endif
 }
 
+#if defined(FW_EVERYTHING)
+/* every public function, so that the image holds all of the library (never
+ * called through: void (*)(void) is the type any function converts to)     */
+typedef void (*fw_any_fn)(void);
+static const fw_any_fn volatile everything[] = {
+    (fw_any_fn)utm_json_parse, (fw_any_fn)utm_json_find, (fw_any_fn)utm_json_type, (fw_any_fn)utm_json_count,
+    (fw_any_fn)utm_json_child, (fw_any_fn)utm_json_next, (fw_any_fn)utm_json_raw, (fw_any_fn)utm_json_string,
+    (fw_any_fn)utm_json_int, (fw_any_fn)utm_json_double, (fw_any_fn)utm_json_bool, (fw_any_fn)utm_json_eq,
+    (fw_any_fn)utm_json_write_string, (fw_any_fn)utm_json_write_double, (fw_any_fn)(utm_client_init),
+    (fw_any_fn)utm_client_init_sized, (fw_any_fn)utm_client_use_cert, (fw_any_fn)utm_client_free,
+    (fw_any_fn)utm_client_close, (fw_any_fn)utm_last_error, (fw_any_fn)utm_strerror, (fw_any_fn)utm_version,
+    (fw_any_fn)utm_status_error, (fw_any_fn)utm_client_stats, (fw_any_fn)utm_backoff_ms, (fw_any_fn)utm_retryable,
+    (fw_any_fn)utm_auth_use_password, (fw_any_fn)utm_auth_use_password_fn, (fw_any_fn)utm_auth_set_token,
+    (fw_any_fn)utm_auth_use_internal_key, (fw_any_fn)utm_auth_use_bearer, (fw_any_fn)utm_auth_clear,
+    (fw_any_fn)utm_auth_login, (fw_any_fn)utm_auth_tfa_verify, (fw_any_fn)utm_auth_token, (fw_any_fn)utm_auth_expires,
+    (fw_any_fn)utm_auth_subject, (fw_any_fn)utm_auth_refused, (fw_any_fn)utm_auth_check, (fw_any_fn)utm_request,
+    (fw_any_fn)utm_operator_name, (fw_any_fn)utm_operator_from_name, (fw_any_fn)utm_value_string,
+    (fw_any_fn)utm_value_int, (fw_any_fn)utm_value_double, (fw_any_fn)utm_value_bool, (fw_any_fn)utm_value_list,
+    (fw_any_fn)utm_value_json, (fw_any_fn)utm_search, (fw_any_fn)utm_search_all, (fw_any_fn)utm_search_body };
+#endif
+
 static utm_client_t client; /* static: never on the stack */
 #if defined(MBEDTLS_PLATFORM_MEMORY)
 #define CHECKS 6 /* login, search, request, a resumed reconnect, stack, no heap left */
@@ -216,6 +242,7 @@ int main(void)
     cfg.port = &link_port;
     cfg.port_ctx = &net;
     rc = utm_client_init(&client, &cfg);
+#if !defined(FW_SEARCH_ONLY) /* (there, the expired mode is not built: it sends a request) */
     if (arg[5] && strcmp(arg[5], "expired") == 0) {
         /* the server's certificate expired: refused, where the build checks dates */
         memset(&q, 0, sizeof q);
@@ -227,6 +254,7 @@ int main(void)
         printf("firmware: %d passed, %d failed\n", rc == UTM_ERR_TLS_VERIFY, rc != UTM_ERR_TLS_VERIFY);
         return rc == UTM_ERR_TLS_VERIFY ? 0 : 1;
     }
+#endif
 #if defined(FW_INTERNAL_KEY) /* a device with the Utm-Internal-Key: no login is linked */
     if (!rc) rc = utm_auth_use_internal_key(&client, arg[4]);
     printf("internal key: %s\n", fw_err(rc));
@@ -258,6 +286,7 @@ int main(void)
     printf("search: not built in (FW_REQUEST_ONLY)\n");
 #endif
 
+#if !defined(FW_SEARCH_ONLY)
     memset(&q, 0, sizeof q);
     q.path = "/api/account";
     q.body_buf = body;
@@ -274,6 +303,14 @@ int main(void)
            fw_err(rc), resp.status, (unsigned)st.connects, (unsigned)st.handshakes_full,
            (unsigned)st.handshakes_resumed, st.tls_version - 0x0301);
     failed += rc != UTM_OK || resp.status != 200 || st.connects != 2 || st.handshakes_resumed != 1;
+#else
+    (void)body; (void)st; (void)q; (void)resp;
+    printf("requests: not built in (FW_SEARCH_ONLY)\n");
+#endif
+#if defined(FW_EVERYTHING)
+    for (i = 0, n = 0; i < (int)(sizeof everything / sizeof everything[0]); i++) n += everything[i] != NULL;
+    printf("public functions linked: %ld\n", n);
+#endif
 
     utm_client_free(&client);
     link_close(&net);
@@ -303,6 +340,8 @@ int main(void)
     printf("firmware: %d passed, %d failed\n", CHECKS + 1 - failed, failed); /* the budget too */
 #elif defined(FW_REQUEST_ONLY)
     printf("firmware: %d passed, %d failed\n", CHECKS - 1 - failed, failed); /* no search */
+#elif defined(FW_SEARCH_ONLY)
+    printf("firmware: %d passed, %d failed\n", CHECKS - 2 - failed, failed); /* no request, no reconnect */
 #else
     printf("firmware: %d passed, %d failed\n", CHECKS - failed, failed);
 #endif

@@ -107,6 +107,11 @@ $(eval $(call firmware,m4-small,m4,m4-in4k,-DMBEDTLS_SSL_IN_CONTENT_LEN=4096 -DF
 $(eval $(call firmware,m4-req,m4,m4,-DFW_INTERNAL_KEY -DFW_REQUEST_ONLY -DUTMSTACK_TEXT=1))
 $(eval $(call firmware,m0-req,m0,m0,-DFW_INTERNAL_KEY -DFW_REQUEST_ONLY -DUTMSTACK_TEXT=1))
 $(eval $(call firmware,m4-req-notext,m4,m4,-DFW_INTERNAL_KEY -DFW_REQUEST_ONLY -DUTMSTACK_TEXT=0))
+# the same with 1.0's API (the deprecated config fields gone: no key parser)
+$(eval $(call firmware,m4-req-v1,m4,m4,-DFW_INTERNAL_KEY -DFW_REQUEST_ONLY -DUTMSTACK_TEXT=1 -DUTMSTACK_DEPRECATED_REMOVED))
+# a login + search device (no request of its own), and one linking every public function
+$(eval $(call firmware,m4-search,m4,m4,-DFW_SEARCH_ONLY))
+$(eval $(call firmware,m4-all,m4,m4,-DFW_EVERYTHING))
 $(eval $(call firmware,rv32,rv32,rv32,))
 $(eval $(call firmware,m4-v4,m4,m4-v4,))
 $(eval $(call firmware,m4-v36,m4,m4-v36,))
@@ -115,7 +120,7 @@ $(eval $(call firmware,m4-in4k,m4,m4-in4k,-DMBEDTLS_SSL_IN_CONTENT_LEN=4096,\
     -Wl$(comma)--defsym=RAM_SIZE=65536 -Wl$(comma)--defsym=STACK_SIZE=6144))
 
 MCU_V     := $(if $(MCU36_OK),m4-v36) $(if $(MCU4_OK),m4-v4)
-MCU_SIZES := m4 m0 m4-notext m0-notext m4-key m4-req m0-req m4-req-notext m4-small rv32 $(MCU_V)
+MCU_SIZES := m4 m0 m4-notext m0-notext m4-key m4-req m0-req m4-req-notext m4-req-v1 m4-search m4-all m4-small rv32 $(MCU_V)
 size: deps-chip
 	@$(MAKE) --no-print-directory $(MCU_SIZES:%=$(MCU)/%/firmware.elf) $(RTOS_ELFS)
 	@$(PYTHON) mcu/size.py --check README.md stack=$(MCU)/m4/utmstack_impl.su $(MCU_MAPS)
@@ -126,6 +131,9 @@ MCU_MAPS = "Cortex-M4=$(MCU)/m4/firmware.map" "Cortex-M0+=$(MCU)/m0/firmware.map
 	    "Cortex-M4, key + utm_request, server texts=$(MCU)/m4-req/firmware.map" \
 	    "Cortex-M0+, key + utm_request, server texts=$(MCU)/m0-req/firmware.map" \
 	    "Cortex-M4, key + utm_request, no texts=$(MCU)/m4-req-notext/firmware.map" \
+	    "Cortex-M4, key + utm_request, server texts, 1.0 API=$(MCU)/m4-req-v1/firmware.map" \
+	    "Cortex-M4, login + search, every text=$(MCU)/m4-search/firmware.map" \
+	    "Cortex-M4, everything, every text=$(MCU)/m4-all/firmware.map" \
 	    "Cortex-M4, small RAM profile=$(MCU)/m4-small/firmware.map" \
 	    "RISC-V rv32imac=$(MCU)/rv32/firmware.map" \
 	    "Cortex-M4, mbedTLS 3.6=$(MCU)/m4-v36/firmware.map" "Cortex-M4, mbedTLS 4.0=$(MCU)/m4-v4/firmware.map" \
@@ -133,7 +141,7 @@ MCU_MAPS = "Cortex-M4=$(MCU)/m4/firmware.map" "Cortex-M0+=$(MCU)/m0/firmware.map
 	    "mbedTLS 4.0=$(MCU)/rtos-v4/firmware.map"
 
 QEMU_ELFS = $(MCU)/unit-m4.elf $(MCU)/unit-rv32.elf \
-	    $(patsubst %,$(MCU)/%/firmware.elf,m4 m4-notext m4-in4k m4-key m4-req m4-small rv32 $(MCU_V))
+	    $(patsubst %,$(MCU)/%/firmware.elf,m4 m4-notext m4-in4k m4-key m4-req m4-req-v1 m4-search m4-all m4-small rv32 $(MCU_V))
 test-qemu: deps-chip
 	@$(MAKE) --no-print-directory $(QEMU_ELFS)
 	@sh mcu/run_qemu.sh $(MCU)

@@ -55,6 +55,10 @@ firmware "$DIR/m4-small/firmware.elf" EC "$M4, ECDSA P-256 certificate, the smal
     fw-internal-key-0123456789
 firmware "$DIR/m4-req/firmware.elf" EC "$M4, ECDSA P-256 certificate, internal key + utm_request only, UTMSTACK_TEXT 1" "" \
     fw-internal-key-0123456789
+firmware "$DIR/m4-req-v1/firmware.elf" EC "$M4, ECDSA P-256 certificate, internal key + utm_request only, UTMSTACK_TEXT 1, 1.0 API" "" \
+    fw-internal-key-0123456789
+firmware "$DIR/m4-search/firmware.elf" EC "$M4, ECDSA P-256 certificate, login + search only"
+firmware "$DIR/m4-all/firmware.elf" EC "$M4, ECDSA P-256 certificate, every public function linked"
 firmware "$DIR/rv32/firmware.elf" EC "RISC-V rv32imac, qemu virt, TLS to the emulator, ECDSA P-256 certificate" "$RV"
 # upstream mbedTLS 3.6 LTS with the same lean header (TLS 1.2)
 if [ -f "$DIR/m4-v36/firmware.elf" ]; then
