@@ -407,54 +407,53 @@ typedef struct utm_config {
 
 /* Everything below is private state: read it through the functions. */
 typedef struct utm_client {
-    uint32_t magic_;
-    utm_config_t cfg_;
-    char host_[UTMSTACK_HOST_MAX + 1];
-    char sni_[UTMSTACK_HOST_MAX + 1];
-    char prefix_[UTMSTACK_PREFIX_MAX + 1];
-    uint16_t tcp_port_;
+    /* (the order is for the chip: flags in the first 32 bytes and words in
+     * the first 128 take Thumb's 2-byte loads; the big buffers go last)  */
     unsigned char tls_, ipv6_host_, connected_, full_hs_;
     unsigned char pin_failed_, have_session_, tls_ready_, rx_any_, ready_, eof_unsigned_;
-    unsigned char ip_[16], ip_len_, ip_failed_; /* the server named by address */
+    unsigned char ip_len_, ip_failed_; /* the server named by address (ip_) */
     unsigned char dates_unknown_;
     unsigned char probe_, eol_mask_; /* a zero-wait read; line ends seen (1 CRLF, 2 LF) */
     unsigned char in_cb_;            /* inside a user callback: no calls back in */
-    /* credentials */
+    uint16_t tcp_port_;
+    uint32_t magic_;
+    size_t rpos_, rlen_, wlen_;
+    int net_err_;
+    int tls_err_;
     int auth_mode_;
+    int tok_state_;
+    int last_rc_;                    /* the last call's result, for utm_last_error() */
+    uint32_t conn_requests_;
+    uint32_t clock_last_;
     int remember_me_;
+    int refused_rc_;                 /* a refused login (401/423) kept... */
+    uint32_t verify_flags_;
+    int tls_version_;
     utm_password_fn pass_fn_;
     void *pass_user_;
     int (*login_fn_)(struct utm_client *); /* set in login mode: unused logins are not linked */
+    /* statistics (utm_client_stats) */
+    uint32_t st_connects_, st_full_, st_resumed_, st_requests_, st_retries_, st_stale_;
+    /* time */
+    uint64_t clock_;
+    uint64_t deadline_;
+    int64_t tok_exp_;
+    uint64_t tok_deadline_;
+    uint64_t tok_renew_at_;          /* drawn once per token inside the window */
+    uint64_t refused_until_;         /* ...until then, or new credentials */
+    utm_config_t cfg_;
+    unsigned char ip_[16];
+    char date_[32];                  /* the last answer's Date: read by the login and utm_backoff_ms */
+    char retry_after_[32];           /* the last answer's Retry-After as sent ("": none) */
+    char host_[UTMSTACK_HOST_MAX + 1];
+    char sni_[UTMSTACK_HOST_MAX + 1];
+    char prefix_[UTMSTACK_PREFIX_MAX + 1];
+    char errmsg_[UTMSTACK_ERRMSG_MAX];
+    /* credentials */
     char user_[UTMSTACK_USER_MAX + 1];
     char pass_[UTMSTACK_PASSWORD_MAX + 1];
     char cred_[UTMSTACK_TOKEN_MAX + 1];
     char sub_[UTMSTACK_USER_MAX + 1];
-    int64_t tok_exp_;
-    uint64_t tok_deadline_;
-    uint64_t tok_renew_at_;          /* drawn once per token inside the window */
-    int refused_rc_;                 /* a refused login (401/423) kept... */
-    uint64_t refused_until_;         /* ...until then, or new credentials */
-    char retry_after_[32];           /* the last answer's Retry-After as sent ("": none) */
-    int tok_state_;
-    /* time */
-    uint64_t clock_;
-    uint32_t clock_last_;
-    uint64_t deadline_;
-    char date_[32];                  /* and its Date: read by the login and utm_backoff_ms */
-    /* connection */
-    int net_err_;
-    int tls_err_;
-    uint32_t verify_flags_;
-    int tls_version_;
-    uint32_t conn_requests_;
-    size_t rpos_, rlen_, wlen_;
-    /* statistics (utm_client_stats) */
-    uint32_t st_connects_, st_full_, st_resumed_, st_requests_, st_retries_, st_stale_;
-    char errmsg_[UTMSTACK_ERRMSG_MAX];
-    int last_rc_;                    /* the last call's result, for utm_last_error() */
-    unsigned char buf_[UTMSTACK_BUF_SIZE];
-    char doc_[UTMSTACK_DOC_SIZE];
-    utm_json_token_t tok_[UTMSTACK_JSON_TOKENS];
     mbedtls_ssl_context ssl_;
     mbedtls_ssl_config conf_;
 #if MBEDTLS_VERSION_NUMBER < 0x04000000
@@ -464,6 +463,9 @@ typedef struct utm_client {
     mbedtls_x509_crt own_cert_;
     mbedtls_pk_context own_key_;
     mbedtls_ssl_session session_;
+    unsigned char buf_[UTMSTACK_BUF_SIZE];
+    char doc_[UTMSTACK_DOC_SIZE];
+    utm_json_token_t tok_[UTMSTACK_JSON_TOKENS];
 } utm_client_t;
 
 /* Sets up c from cfg (copied; the strings and buffers it points to must
