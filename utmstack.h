@@ -93,6 +93,11 @@
  *                               process); the implementation then defines
  *                               mbedtls_platform_get_entropy() from it
  *   UTMSTACK_PSA_ENTROPY_CTX    impl   NULL: its first argument
+ *   UTMSTACK_DEPRECATED_REMOVED LAYOUT off: 1.0's API now. utm_config_t
+ *                               loses client_cert, client_key and
+ *                               client_key_password (utm_client_use_cert()
+ *                               instead), and every firmware the key parser
+ *                               those fields link
  *   UTMSTACK_STATIC             every public function static (unused ones
  *                               marked so, no warnings)
  *   UTMSTACK_API                decorator of public functions (extern)
@@ -824,13 +829,16 @@ static int utm__ieq(const char *a, size_t n, const char *b)
 static int utm__is_digit(int ch) { return ch >= '0' && ch <= '9'; }
 
 /* Any byte below 0x20 or DEL. */
-static int utm__has_ctl(const char *s, size_t n)
+/* A control byte in s[0..n) (a tab allowed where htab_ok: field values
+ * and reason phrases, RFC 9110 5.5)?                                      */
+static int utm__ctl_in(const char *s, size_t n, int htab_ok)
 {
     size_t i;
     for (i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return 1;
+        if (((unsigned char)s[i] < 0x20 && !(htab_ok && s[i] == '\t')) || s[i] == 0x7f) return 1;
     return 0;
 }
+static int utm__has_ctl(const char *s, size_t n) { return utm__ctl_in(s, n, 0); }
 
 /* Decimal digits of v written backwards ending at end; returns the start. */
 static char *utm__u64_str(char *end, uint64_t v)
@@ -2751,7 +2759,6 @@ static int utm__read_line(utm_client_t *c, int fold, char **line, size_t *len)
 
 static int utm__parse_status(const char *l, size_t n, int *status, int *minor)
 {
-    size_t i;
     if (n < 12 || memcmp(l, "HTTP/1.", 7) != 0 || !utm__is_digit((unsigned char)l[7]) || l[8] != ' ' ||
         !utm__is_digit((unsigned char)l[9]) || !utm__is_digit((unsigned char)l[10]) ||
         !utm__is_digit((unsigned char)l[11]) || (n > 12 && l[12] != ' '))
@@ -2759,9 +2766,7 @@ static int utm__parse_status(const char *l, size_t n, int *status, int *minor)
     *minor = l[7] - '0';
     *status = (l[9] - '0') * 100 + (l[10] - '0') * 10 + (l[11] - '0');
     if (*status < 100 || *status > 599) return UTM_ERR_HTTP_STATUS_LINE;
-    for (i = 13; i < n; i++)
-        if (((unsigned char)l[i] < 0x20 && l[i] != '\t') || l[i] == 0x7f) return UTM_ERR_HTTP_STATUS_LINE;
-    return UTM_OK;
+    return n > 13 && utm__ctl_in(l + 13, n - 13, 1) ? UTM_ERR_HTTP_STATUS_LINE : UTM_OK;
 }
 
 static int utm__tchar(int ch)
@@ -2877,11 +2882,7 @@ static int utm__read_headers(utm_client_t *c, utm__req_t *q, utm__head_t *h, int
         e = l + n;
         while (v < e && (*v == ' ' || *v == '\t')) v++;
         while (e > v && (e[-1] == ' ' || e[-1] == '\t')) e--;
-        {
-            const char *k;
-            for (k = v; k < e; k++)
-                if (((unsigned char)*k < 0x20 && *k != '\t') || *k == 0x7f) return UTM_ERR_HTTP_HEADER;
-        }
+        if (utm__ctl_in(v, (size_t)(e - v), 1)) return UTM_ERR_HTTP_HEADER;
         if (utm__want(c, UTM_LOG_DEBUG)) {
             utm__line_t ll;
             int secret = utm__secret_header(l, nn);
@@ -3880,9 +3881,7 @@ UTMSTACK_API int utm_request(utm_client_t *c, const utm_request_t *r, utm_respon
                 utm__seterr(c, "header: the library sends this one itself: ", h->name);
                 return utm__end(c, UTM_ERR_HEADER_VALUE);
             }
-        for (j = 0; h->value[j]; j++) /* field-vchar, SP and HTAB (RFC 9110 5.5) */
-            if (((unsigned char)h->value[j] < 0x20 && h->value[j] != '\t') || h->value[j] == 0x7f)
-                return utm__end(c, UTM_ERR_HEADER_VALUE);
+        if (utm__ctl_in(h->value, strlen(h->value), 1)) return utm__end(c, UTM_ERR_HEADER_VALUE);
     }
     memset(&q, 0, sizeof q);
     q.hdrs = r->headers;
