@@ -104,15 +104,15 @@
  *
  * SIZES (defaults, mbedTLS 2.28; `make sizes`, `make size`, `make heap`)
  *
- *   utm_client_t holds every byte the library uses: 29,552 bytes on x86_64,
- *   27,928 on a Cortex-M4 (4 KiB I/O buffer, 8 KiB document, 10 KiB JSON
+ *   utm_client_t holds every byte the library uses: 29,528 bytes on x86_64,
+ *   27,920 on a Cortex-M4 (4 KiB I/O buffer, 8 KiB document, 10 KiB JSON
  *   tokens, mbedTLS contexts). mbedTLS allocates the TLS session: peak heap
  *   of a login + search 42.7 KiB with Debian's build, 27.7 KiB with
  *   config/mbedtls_lean_config.h (26.0 KiB on a Cortex-M4); route it with
  *   mbedtls_platform_set_calloc_free(). Deepest stack of a login + search +
  *   request over TLS on a Cortex-M4, mbedTLS included: 4.7 KiB. Flash of the
- *   library's own code (jsmn in, mbedTLS out) at -Os on a Cortex-M4: 27.7 KiB
- *   for a login + search + request, 10.3 KiB for a key-only device that sends
+ *   library's own code (jsmn in, mbedTLS out) at -Os on a Cortex-M4: 26.1 KiB
+ *   for a login + search + request, 9.9 KiB for a key-only device that sends
  *   requests (UTMSTACK_TEXT 1). README.md has the tables.
  *
  * THREADS: one utm_client_t per task. Two clients in two tasks need no lock;
