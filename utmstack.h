@@ -1245,18 +1245,20 @@ UTM__HOT size_t utm__string_len(const char *s, size_t n)
     while (i < n) {
         unsigned char ch;
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        /* eight bytes at a time to the first that is not plain (a control,
-         * quote, backslash or non-ASCII byte): the bulk of a document is
-         * string content. The lowest flagged byte is always a true one.   */
-        if (n - i >= 8) {
-            const uint64_t ones = UINT64_C(0x0101010101010101), high = ones * 0x80;
-            uint64_t v, q, b, m;
-            memcpy(&v, u + i, 8);
+        /* a machine word at a time (8 bytes, or 4 on a 32-bit MCU) to the
+         * first byte that is not plain (a control, quote, backslash or
+         * non-ASCII byte): the bulk of a document is string content. The
+         * lowest flagged byte is always a true one.                        */
+        if (n - i >= sizeof(size_t)) {
+            const size_t ones = (size_t)-1 / 0xff, high = ones * 0x80;
+            size_t v, q, b, m;
+            memcpy(&v, u + i, sizeof v);
             q = v ^ (ones * '"');
             b = v ^ (ones * '\\');
             m = (((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b) | v) & high;
-            if (!m) { i += 8; continue; }
-            i += (size_t)__builtin_ctzll(m) / 8;
+            if (!m) { i += sizeof v; continue; }
+            i += (size_t)(sizeof m > sizeof(unsigned) ? __builtin_ctzll((unsigned long long)m)
+                                                      : __builtin_ctz((unsigned)m)) / 8;
         }
 #endif
         ch = u[i];
