@@ -448,8 +448,8 @@ typedef struct utm_client {
     uint64_t refused_until_;         /* ...until then, or new credentials */
     utm_config_t cfg_;
     unsigned char ip_[16];
-    char date_[32];                  /* the last answer's Date: read by the login and utm_backoff_ms */
-    char retry_after_[32];           /* the last answer's Retry-After as sent ("": none) */
+    char date_[36];                  /* the last answer's Date (33 bytes at most): for the login and utm_backoff_ms */
+    char retry_after_[36];           /* the last answer's Retry-After as sent ("": none) */
     char host_[UTMSTACK_HOST_MAX + 1];
     char sni_[UTMSTACK_HOST_MAX + 1];
     char prefix_[UTMSTACK_PREFIX_MAX + 1];
@@ -972,22 +972,44 @@ static int64_t utm__days(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-/* IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT" -> seconds, or -1. */
-static int64_t utm__http_date(const char *s, size_t n)
+/* An HTTP-date -> seconds, or -1. All three forms, as RFC 9110 5.6.7 has a
+ * recipient accept them:
+ *   IMF-fixdate   "Sun, 06 Nov 1994 08:49:37 GMT"
+ *   rfc850-date   "Sunday, 06-Nov-94 08:49:37 GMT"
+ *   asctime-date  "Sun Nov  6 08:49:37 1994"
+ * A two-digit year is the one within 50 years of `now` (seconds, 0:
+ * unknown), so never more than 50 years ahead (RFC 9110 5.6.7); with no
+ * `now`, 70-99 are 19xx and 00-69 20xx.                                   */
+static int64_t utm__http_date(const char *s, size_t n, int64_t now)
 {
     static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    const char *comma = (const char *)memchr(s, ',', n), *dd, *mon, *yr, *t;
+    size_t dn = 2, yn = 4;
     uint64_t d, y, hh, mi, ss;
+    int64_t at;
     int m;
-    if (n != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' ||
-        s[19] != ':' || s[22] != ':' || s[25] != ' ' || memcmp(s + 26, "GMT", 3) != 0)
+    if (comma == s + 3 && n == 29 && s[4] == ' ' && s[7] == ' ' && s[11] == ' ') {
+        dd = s + 5; mon = s + 8; yr = s + 12; t = s + 16;
+    } else if (comma > s + 5 && n == (size_t)(comma - s) + 24 && comma[1] == ' ' && comma[4] == '-' && comma[8] == '-') {
+        dd = comma + 2; mon = comma + 5; yr = comma + 9; yn = 2; t = comma + 11;
+    } else if (!comma && n == 24 && s[3] == ' ' && s[7] == ' ' && s[19] == ' ') {
+        dd = s + 8; mon = s + 4; yr = s + 20; t = s + 10;
+        if (*dd == ' ') { dd++; dn = 1; }
+    } else {
         return -1;
+    }
+    if (t[0] != ' ' || t[3] != ':' || t[6] != ':' || (comma && memcmp(t + 9, " GMT", 4) != 0)) return -1;
     for (m = 0; m < 12; m++)
-        if (memcmp(s + 8, months + 3 * m, 3) == 0) break;
-    if (m == 12 || utm__parse_u64(s + 5, 2, &d) || utm__parse_u64(s + 12, 4, &y) ||
-        utm__parse_u64(s + 17, 2, &hh) || utm__parse_u64(s + 20, 2, &mi) || utm__parse_u64(s + 23, 2, &ss))
+        if (memcmp(mon, months + 3 * m, 3) == 0) break;
+    if (m == 12 || utm__parse_u64(dd, dn, &d) || utm__parse_u64(yr, yn, &y) || utm__parse_u64(t + 1, 2, &hh) ||
+        utm__parse_u64(t + 4, 2, &mi) || utm__parse_u64(t + 7, 2, &ss))
         return -1;
     if (d < 1 || d > 31 || hh > 23 || mi > 59 || ss > 60) return -1;
-    return utm__days((int64_t)y, m + 1, (int)d) * 86400 + (int64_t)(hh * 3600 + mi * 60 + ss);
+    if (yn == 2) y += now > 0 || y >= 70 ? 1900 : 2000;
+    /* a two-digit year: a century on while more than 50 mean years (1,577,847,600 s) ago */
+    while ((at = utm__days((int64_t)y, m + 1, (int)d) * 86400) + INT64_C(1577847600) <= now && yn == 2 && y < 9999)
+        y += 100;
+    return at + (int64_t)(hh * 3600 + mi * 60 + ss);
 }
 
 /* A hex digit's value, or -1. */
@@ -1195,6 +1217,13 @@ static uint32_t utm__wait(utm_client_t *c, uint32_t limit)
     if (c->deadline_ == 0) return limit;
     if (now >= c->deadline_) return 0;
     return (uint32_t)UTM__MIN((uint64_t)limit, c->deadline_ - now);
+}
+
+/* The port's wall clock: seconds since 1970, 0 when it has none or does not
+ * know the time yet. */
+static int64_t utm__wall(const utm_client_t *c)
+{
+    return c->cfg_.port->time_fn ? c->cfg_.port->time_fn(c->cfg_.port_ctx) : 0;
 }
 
 /* ==== json ============================================================== */
@@ -2801,7 +2830,7 @@ static int utm__list_next(const char **p, const char *end, const char **item, si
 }
 
 /* The last answer's Date, in seconds (<= 0: none or unreadable). */
-static int64_t utm__answer_date(const utm_client_t *c) { return utm__http_date(c->date_, strlen(c->date_)); }
+static int64_t utm__answer_date(const utm_client_t *c) { return utm__http_date(c->date_, strlen(c->date_), utm__wall(c)); }
 
 /* A header's value as it came, when it fits (else none). */
 static void utm__keep_raw(char *dst, size_t size, const char *v, size_t n)
@@ -3255,7 +3284,7 @@ static int utm__jwt_load(utm_client_t *c, int fresh, int pre)
     c->tok_deadline_ = 0;
     if (exp > 0) {
         if (fresh) ref = utm__answer_date(c); /* the server's clock, when it said */
-        if (ref <= 0 && c->cfg_.port->time_fn) ref = c->cfg_.port->time_fn(c->cfg_.port_ctx);
+        if (ref <= 0) ref = utm__wall(c);
         if (ref > 0) left = exp - ref;
         else if (fresh) left = pre ? 300 : c->remember_me_ ? 30 * 86400 : 86400; /* the server's lifetimes */
         else return UTM_OK;                                                   /* unknown: the 401 tells */
@@ -3799,10 +3828,12 @@ UTMSTACK_API uint32_t utm_backoff_ms(utm_client_t *c, unsigned attempt, uint32_t
     if (c->retry_after_[0]) { /* delay-seconds or an HTTP-date (RFC 9110 10.2.3) */
         size_t n = strlen(c->retry_after_);
         int64_t at = 0, now;
-        if (utm__parse_u64(c->retry_after_, n, &after) == 0) after = UTM__MIN(after, 86400);
-        else if ((at = utm__http_date(c->retry_after_, n)) > 0) {
-            now = utm__answer_date(c);
-            if (now <= 0) now = c->cfg_.port->time_fn ? c->cfg_.port->time_fn(c->cfg_.port_ctx) : 0;
+        if (utm__parse_u64(c->retry_after_, n, &after) == 0) {
+            after = UTM__MIN(after, 86400);
+        } else {
+            now = utm__answer_date(c); /* the server's clock, else ours */
+            if (now <= 0) now = utm__wall(c);
+            at = utm__http_date(c->retry_after_, n, now);
             after = now > 0 && at > now ? (uint64_t)UTM__MIN(at - now, 86400) : 0;
         }
     }

@@ -1004,15 +1004,15 @@ static void test_text_parsers(void)
     char date[40];
     unsigned char ip[16], out[32];
     int m, i;
-    CHECK(utm__http_date("Sun, 06 Nov 1994 08:49:37 GMT", 29) == 784111777);
-    CHECK(utm__http_date("Sat, 29 Feb 2000 23:59:60 GMT", 29) == 951868800); /* a leap second */
+    CHECK(utm__http_date("Sun, 06 Nov 1994 08:49:37 GMT", 29, 0) == 784111777);
+    CHECK(utm__http_date("Sat, 29 Feb 2000 23:59:60 GMT", 29, 0) == 951868800); /* a leap second */
     for (m = 0; m < 12; m++) { /* the first of each month of 2026 */
         static const int64_t firsts[] = { 1767225600, 1769904000, 1772323200, 1775001600, 1777593600, 1780272000,
                                           1782864000, 1785542400, 1788220800, 1790812800, 1793491200, 1796083200 };
         snprintf(date, sizeof date, "Thu, 01 %s 2026 00:00:00 GMT", months[m]);
-        CHECK(utm__http_date(date, 29) == firsts[m]);
+        CHECK(utm__http_date(date, 29, 0) == firsts[m]);
     }
-    for (i = 0; bad_dates[i]; i++) CHECK(utm__http_date(bad_dates[i], strlen(bad_dates[i])) == -1);
+    for (i = 0; bad_dates[i]; i++) CHECK(utm__http_date(bad_dates[i], strlen(bad_dates[i]), 0) == -1);
     /* IP literals */
     CHECK_INT((int)utm__parse_ip("10.0.2.2", ip), 4);
     CHECK_INT((int)utm__parse_ip("255.255.255.255", ip), 4);
@@ -1040,7 +1040,7 @@ static void test_text_parsers(void)
     CHECK_INT((int)utm__parse_ip("1:::2", ip), 0);
     CHECK_INT((int)utm__parse_ip("1:2:3:4:5:6:7:8:", ip), 0);
     CHECK_INT((int)utm__parse_ip("1:2:3:4:5:6:7", ip), 0);
-    CHECK(utm__http_date("Sat, 01 Jan 0000 00:00:00 GMT", 29) == -62167219200LL); /* year 0: before the era */
+    CHECK(utm__http_date("Sat, 01 Jan 0000 00:00:00 GMT", 29, 0) == -62167219200LL); /* year 0: before the era */
     CHECK(utm__b64url_decode("aGk==", 5, out, sizeof out) == 2);
     CHECK(utm__b64url_decode("a{", 2, out, sizeof out) < 0);
     /* base64url, and the classic alphabet a JWT should not hold but may */
@@ -2046,6 +2046,8 @@ static void test_backoff(void)
     fake_reset(&F, "HTTP/1.1 503 Unavailable\r\nRetry-After: 7\r\nContent-Length: 0\r\n\r\n\x1e"
                    "HTTP/1.1 503 Unavailable\r\nDate: Sat, 01 Jan 2000 00:00:00 GMT\r\n"
                    "Retry-After: Sat, 01 Jan 2000 00:01:30 GMT\r\nContent-Length: 0\r\n\r\n\x1e"
+                   "HTTP/1.1 503 Unavailable\r\nDate: Sat Jan  1 00:00:00 2000\r\n"
+                   "Retry-After: Saturday, 01-Jan-00 00:01:30 GMT\r\nContent-Length: 0\r\n\r\n\x1e"
                    "HTTP/1.1 503 Unavailable\r\nContent-Length: 0\r\n\r\n");
     utm_client_free(&C);
     CHECK_INT(utm_client_init(&C, &cfg), UTM_OK);
@@ -2069,6 +2071,9 @@ static void test_backoff(void)
     CHECK_INT(get("/", NULL, 0, &r), UTM_OK);
     w = utm_backoff_ms(&C, 0, 100, 1000);
     CHECK(w >= 90000 && w <= 112500); /* a date, 90 s after the server's */
+    CHECK_INT(get("/", NULL, 0, &r), UTM_OK);
+    w = utm_backoff_ms(&C, 0, 100, 1000);
+    CHECK(w >= 90000 && w <= 112500); /* the same in the obsolete forms (RFC 9110 5.6.7) */
     CHECK_INT(get("/", NULL, 0, &r), UTM_OK);
     CHECK(utm_backoff_ms(&C, 0, 100, 1000) <= 100); /* none: the jitter again */
     for (k = 0; k > -80; k--) /* what another try can change: the network and 5xx */
@@ -2435,13 +2440,42 @@ static void test_small_paths(void)
             if (n && n == ip[i].n) CHECK(b[n - 1] == ip[i].last && b[0] == ip[i].first);
         }
     }
-    /* HTTP dates: IMF-fixdate only */
-    CHECK_INT(utm__http_date("Sun, 06 Nov 1994 08:49:37 GMT", 29), 784111777);
-    CHECK_INT(utm__http_date("Sat, 01 Jan 2000 00:00:00 GMT", 29), Y2K);
-    CHECK_INT(utm__http_date("Sun, 06 Foo 1994 08:49:37 GMT", 29), -1);
-    CHECK_INT(utm__http_date("Sun, 32 Nov 1994 08:49:37 GMT", 29), -1);
-    CHECK_INT(utm__http_date("Sun, 06 Nov 1994 24:49:37 GMT", 29), -1);
-    CHECK_INT(utm__http_date("Sunday, 06-Nov-94 08:49:37 GMT", 30), -1);
+    /* HTTP dates: the three forms a recipient must accept (RFC 9110 5.6.7) */
+    CHECK_INT(utm__http_date("Sun, 06 Nov 1994 08:49:37 GMT", 29, 0), 784111777);
+    CHECK_INT(utm__http_date("Sat, 01 Jan 2000 00:00:00 GMT", 29, 0), Y2K);
+    CHECK_INT(utm__http_date("Sun, 06 Foo 1994 08:49:37 GMT", 29, 0), -1);
+    CHECK_INT(utm__http_date("Sun, 32 Nov 1994 08:49:37 GMT", 29, 0), -1);
+    CHECK_INT(utm__http_date("Sun, 06 Nov 1994 24:49:37 GMT", 29, 0), -1);
+    CHECK_INT(utm__http_date("Sunday, 06-Nov-94 08:49:37 GMT", 30, 0), 784111777);
+    CHECK_INT(utm__http_date("Sun Nov  6 08:49:37 1994", 24, 0), 784111777);
+    CHECK_INT(utm__http_date("Sat Jan 01 00:00:00 2000", 24, 0), Y2K);
+    CHECK_INT(utm__http_date("Wednesday, 01-Jan-00 00:00:00 GMT", 33, 0), Y2K);
+    { /* two-digit years: the century of now, unless that is more than 50 years ahead */
+        const int64_t now = 1796083200; /* 2026-12-01 */
+        CHECK_INT(utm__http_date("Sunday, 06-Nov-94 08:49:37 GMT", 30, now), 784111777);      /* 2094: back to 1994 */
+        CHECK_INT(utm__http_date("Tuesday, 01-Dec-26 00:00:00 GMT", 31, now), now);           /* 2026 */
+        CHECK_INT(utm__http_date("Thursday, 01-Jan-70 00:00:00 GMT", 32, now), 3155760000LL); /* 2070: 44 years on */
+        CHECK_INT(utm__http_date("Thursday, 01-Jan-70 00:00:00 GMT", 32, 0), 0);              /* no clock: 1970 */
+        CHECK_INT(utm__http_date("Monday, 01-Jan-77 00:00:00 GMT", 30, now), 220924800);      /* 2077: back to 1977 */
+        /* at a century's first second and the one before it */
+        CHECK_INT(utm__http_date("Saturday, 01-Jan-00 00:00:00 GMT", 32, Y2K), Y2K);
+        CHECK_INT(utm__http_date("Friday, 31-Dec-99 23:59:59 GMT", 30, Y2K - 1), Y2K - 1);
+        CHECK_INT(utm__http_date("Saturday, 01-Jan-00 00:00:00 GMT", 32, Y2K - 1), Y2K); /* 2000, a second ahead */
+    }
+    { /* each form's separators, and none mixed with another's */
+        static const char *const bad[] = {
+            "Sunday, 06-Nov-94 08:49:37 UTC", "Sunday, 06 Nov 94 08:49:37 GMT", "Sunday, 06-Nov-1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37GMT ", "Sunday,06-Nov-94 08:49:37 GMT ", "Sunday, 06-Nov-9x 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 94  ", "Sun Nov 6 08:49:37 1994 ", "Sun Nov  6 08-49:37 1994", "Sun Nov 06 08:49:37 199x",
+            "Sun Nov  6 08:49:37 1994 GMT", "Sun Foo  6 08:49:37 1994", "Sun Nov  0 08:49:37 1994", ", 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994x", NULL };
+        int k;
+        for (k = 0; bad[k]; k++) {
+            int64_t v = utm__http_date(bad[k], strlen(bad[k]), 0);
+            if (v != -1) fprintf(stderr, "  date %s -> %lld\n", bad[k], (long long)v);
+            CHECK(v == -1);
+        }
+    }
     /* \u escapes: upper-case hex, three-byte UTF-8 */
     CHECK_INT(utm_json_parse(&j, "\"\\u00E9\\u2713\"", 14, tok, 4), UTM_OK);
     CHECK_INT(utm_json_string(&j, 0, s, sizeof s), 5);
