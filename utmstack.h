@@ -960,10 +960,22 @@ static long utm__b64url_decode(const char *in, size_t n, unsigned char *out, siz
     return (long)o;
 }
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static int64_t utm__days(int64_t y, int m, int d)
+/* n (1..4) decimal digits at p: their value, or -1. */
+static long utm__dec(const char *p, size_t n)
 {
-    int64_t era, yoe, doy, doe;
+    long v = 0;
+    for (; n > 0; n--, p++) {
+        if (!utm__is_digit((unsigned char)*p)) return -1;
+        v = v * 10 + (*p - '0');
+    }
+    return v;
+}
+
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian), years
+ * 0..10099: 32-bit arithmetic is enough, and costs a Cortex-M no libcalls. */
+static long utm__days(long y, int m, int d)
+{
+    long era, yoe, doy, doe;
     y -= m <= 2;
     era = (y >= 0 ? y : y - 399) / 400;
     yoe = y - era * 400;
@@ -985,7 +997,7 @@ static int64_t utm__http_date(const char *s, size_t n, int64_t now)
     static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
     const char *comma = (const char *)memchr(s, ',', n), *dd, *mon, *yr, *t;
     size_t dn = 2, yn = 4;
-    uint64_t d, y, hh, mi, ss;
+    long d, y, hh, mi, ss;
     int64_t at;
     int m;
     if (comma == s + 3 && n == 29 && s[4] == ' ' && s[7] == ' ' && s[11] == ' ') {
@@ -1001,15 +1013,17 @@ static int64_t utm__http_date(const char *s, size_t n, int64_t now)
     if (t[0] != ' ' || t[3] != ':' || t[6] != ':' || (comma && memcmp(t + 9, " GMT", 4) != 0)) return -1;
     for (m = 0; m < 12; m++)
         if (memcmp(mon, months + 3 * m, 3) == 0) break;
-    if (m == 12 || utm__parse_u64(dd, dn, &d) || utm__parse_u64(yr, yn, &y) || utm__parse_u64(t + 1, 2, &hh) ||
-        utm__parse_u64(t + 4, 2, &mi) || utm__parse_u64(t + 7, 2, &ss))
-        return -1;
-    if (d < 1 || d > 31 || hh > 23 || mi > 59 || ss > 60) return -1;
+    d = utm__dec(dd, dn);
+    y = utm__dec(yr, yn);
+    hh = utm__dec(t + 1, 2);
+    mi = utm__dec(t + 4, 2);
+    ss = utm__dec(t + 7, 2);
+    if (m == 12 || y < 0 || d < 1 || d > 31 || hh < 0 || hh > 23 || mi < 0 || mi > 59 || ss < 0 || ss > 60) return -1;
     if (yn == 2) y += now > 0 || y >= 70 ? 1900 : 2000;
     /* a two-digit year: a century on while more than 50 mean years (1,577,847,600 s) ago */
-    while ((at = utm__days((int64_t)y, m + 1, (int)d) * 86400) + INT64_C(1577847600) <= now && yn == 2 && y < 9999)
+    while ((at = (int64_t)utm__days(y, m + 1, (int)d) * 86400) + INT64_C(1577847600) <= now && yn == 2 && y < 9999)
         y += 100;
-    return at + (int64_t)(hh * 3600 + mi * 60 + ss);
+    return at + (hh * 3600 + mi * 60 + ss);
 }
 
 /* A hex digit's value, or -1. */
