@@ -828,7 +828,6 @@ static int utm__ieq(const char *a, size_t n, const char *b)
 
 static int utm__is_digit(int ch) { return ch >= '0' && ch <= '9'; }
 
-/* Any byte below 0x20 or DEL. */
 /* A control byte in s[0..n) (a tab allowed where htab_ok: field values
  * and reason phrases, RFC 9110 5.5)?                                      */
 static int utm__ctl_in(const char *s, size_t n, int htab_ok)
@@ -3739,8 +3738,10 @@ UTMSTACK_API int utm_client_init_sized(utm_client_t *c, const utm_config_t *cfg,
     if (!c->cfg_.renew_margin_s) c->cfg_.renew_margin_s = 60;
     if (!c->cfg_.login_cooldown_s) c->cfg_.login_cooldown_s = 300;
     if (!c->cfg_.log_level) c->cfg_.log_level = UTM_LOG_WARN;
-    c->cfg_.url = NULL; /* not kept: the caller's strings may go away (the */
-    c->cfg_.servername = NULL; /* TLS setup reads the rest from cfg, once) */
+    /* not kept: the caller's strings may go away (the TLS setup reads the
+     * certificates from cfg, once) */
+    c->cfg_.url = NULL;
+    c->cfg_.servername = NULL;
     c->cfg_.ca = NULL;
     c->cfg_.ca_file = NULL;
 #if !defined(UTMSTACK_DEPRECATED_REMOVED)
@@ -4237,7 +4238,6 @@ typedef struct utm__split {
     uint64_t limit;       /* the most this page may deliver: size, and top */
 } utm__split_t;
 
-
 static void utm__split_append(utm__split_t *sp, const char *p, size_t n)
 {
     if (sp->oversize) return;
@@ -4284,14 +4284,14 @@ static int utm__split_feed(void *ctx, const char *p, size_t n)
         int ch = (unsigned char)*p;
         switch (sp->state) {
         case UTM__SP_START:
-            if (utm__is_ws_byte((char)ch)) { p++; break; }
+            if (utm__is_ws_byte(*p)) { p++; break; }
             if (ch != '[') return UTM_ERR_JSON;
             sp->state = UTM__SP_FIRST;
             p++;
             break;
         case UTM__SP_FIRST:
         case UTM__SP_VALUE:
-            if (utm__is_ws_byte((char)ch)) { p++; break; }
+            if (utm__is_ws_byte(*p)) { p++; break; }
             if (ch == ']' && sp->state == UTM__SP_FIRST) { sp->state = UTM__SP_END; p++; break; }
             utm__split_begin(sp);
             if (ch == '{' || ch == '[' || ch == '"') {
@@ -4351,14 +4351,14 @@ static int utm__split_feed(void *ctx, const char *p, size_t n)
             break;
         }
         case UTM__SP_AFTER:
-            if (utm__is_ws_byte((char)ch)) { p++; break; }
+            if (utm__is_ws_byte(*p)) { p++; break; }
             if (ch == ',') sp->state = UTM__SP_VALUE;
             else if (ch == ']') sp->state = UTM__SP_END;
             else return UTM_ERR_JSON;
             p++;
             break;
         default: /* END: only white space may follow */
-            if (!utm__is_ws_byte((char)ch)) return UTM_ERR_JSON;
+            if (!utm__is_ws_byte(*p)) return UTM_ERR_JSON;
             p++;
         }
     }

@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(&bits, data, 8);
         memcpy(&d, &bits, 8);
         if (((bits >> 52) & 0x7ff) != 0x7ff) {
-            int len = utm_json_write_double(q, 26, d); /* the longest, with its NUL */
+            int len = utm_json_write_double(q, 26, d); /* 26 bytes always suffice */
             if (len <= 0 || len > 25 || !utm__is_json_number(q, (size_t)len)) abort();
             again = strtod(q, NULL);
             memcpy(&bits2, &again, 8);
