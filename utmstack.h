@@ -1019,9 +1019,12 @@ static int64_t utm__http_date(const char *s, size_t n, int64_t now)
     ss = utm__dec(t + 7, 2);
     if (m == 12 || y < 0 || d < 1 || d > 31 || hh < 0 || hh > 23 || mi < 0 || mi > 59 || ss < 0 || ss > 60) return -1;
     if (yn == 2) y += now > 0 || y >= 70 ? 1900 : 2000;
-    /* a two-digit year: a century on while more than 50 mean years (1,577,847,600 s) ago */
-    while ((at = (int64_t)utm__days(y, m + 1, (int)d) * 86400) + INT64_C(1577847600) <= now && yn == 2 && y < 9999)
+    for (;;) {
+        at = (int64_t)utm__days(y, m + 1, (int)d) * 86400;
+        /* a two-digit year: a century on while more than 50 mean years (1,577,847,600 s) ago */
+        if (yn != 2 || at + INT64_C(1577847600) > now || y >= 9999) break;
         y += 100;
+    }
     return at + (hh * 3600 + mi * 60 + ss);
 }
 
@@ -2079,39 +2082,41 @@ static int utm__pem_unterminated(const unsigned char *b, size_t n)
     return 0;
 }
 
-static unsigned char *utm__pem_copy(const unsigned char *b, size_t n)
+/* *b, *n made ready for mbedTLS: an unterminated PEM is pointed at a
+ * NUL-terminated copy (*copy, given back with utm__pem_free); -1 when that
+ * copy cannot be had.                                                      */
+static int utm__pem_ready(const unsigned char **b, size_t *n, unsigned char **copy)
 {
-    unsigned char *p = (unsigned char *)mbedtls_calloc(1, n + 1);
-    if (p) memcpy(p, b, n);
-    return p;
+    *copy = NULL;
+    if (!utm__pem_unterminated(*b, *n)) return 0;
+    if (!(*copy = (unsigned char *)mbedtls_calloc(1, *n + 1))) return -1;
+    memcpy(*copy, *b, *n);
+    *b = *copy;
+    (*n)++;
+    return 0;
 }
 
 static void utm__pem_free(unsigned char *p, size_t n)
 {
-    if (p) { utm__wipe(p, n); mbedtls_free(p); }
+    if (p) { utm__wipe(p, n); mbedtls_free(p); } /* a key's copy: wiped */
 }
 
 /* mbedtls_x509_crt_parse, PEM with or without its NUL */
 static int utm__crt_parse(mbedtls_x509_crt *crt, const unsigned char *b, size_t n)
 {
-    unsigned char *p;
+    unsigned char *copy;
     int r;
-    if (!utm__pem_unterminated(b, n)) return mbedtls_x509_crt_parse(crt, b, n);
-    if (!(p = utm__pem_copy(b, n))) return -1;
-    r = mbedtls_x509_crt_parse(crt, p, n + 1);
-    utm__pem_free(p, n + 1);
+    if (utm__pem_ready(&b, &n, &copy)) return -1;
+    r = mbedtls_x509_crt_parse(crt, b, n);
+    utm__pem_free(copy, n);
     return r;
 }
 
 static int utm__parse_key(utm_client_t *c, const unsigned char *key, size_t len, const unsigned char *pw, size_t pwlen)
 {
-    unsigned char *copy = NULL;
+    unsigned char *copy;
     int r;
-    if (utm__pem_unterminated(key, len)) {
-        if (!(copy = utm__pem_copy(key, len))) return -1;
-        key = copy;
-        len++;
-    }
+    if (utm__pem_ready(&key, &len, &copy)) return -1;
 #if defined(UTM__MBEDTLS4) || MBEDTLS_VERSION_NUMBER < 0x03000000
     r = mbedtls_pk_parse_key(&c->own_key_, key, len, pw, pwlen);
     if (r == 0) r = mbedtls_pk_check_pair(&c->own_cert_.pk, &c->own_key_);
@@ -2119,7 +2124,7 @@ static int utm__parse_key(utm_client_t *c, const unsigned char *key, size_t len,
     r = mbedtls_pk_parse_key(&c->own_key_, key, len, pw, pwlen, mbedtls_ctr_drbg_random, &c->drbg_);
     if (r == 0) r = mbedtls_pk_check_pair(&c->own_cert_.pk, &c->own_key_, mbedtls_ctr_drbg_random, &c->drbg_);
 #endif
-    utm__pem_free(copy, len); /* a copy of the private key: wiped */
+    utm__pem_free(copy, len);
     return r;
 }
 
@@ -2842,8 +2847,12 @@ static int utm__list_next(const char **p, const char *end, const char **item, si
     return 1;
 }
 
-/* The last answer's Date, in seconds (<= 0: none or unreadable). */
-static int64_t utm__answer_date(const utm_client_t *c) { return utm__http_date(c->date_, strlen(c->date_), utm__wall(c)); }
+/* The last answer's Date, in seconds (<= 0: none or unreadable); wall is
+ * the device's clock (utm__wall), read once by the caller. */
+static int64_t utm__answer_date(const utm_client_t *c, int64_t wall)
+{
+    return utm__http_date(c->date_, strlen(c->date_), wall);
+}
 
 /* A header's value as it came, when it fits (else none). */
 static void utm__keep_raw(char *dst, size_t size, const char *v, size_t n)
@@ -3296,8 +3305,9 @@ static int utm__jwt_load(utm_client_t *c, int fresh, int pre)
     c->tok_exp_ = exp;
     c->tok_deadline_ = 0;
     if (exp > 0) {
-        if (fresh) ref = utm__answer_date(c); /* the server's clock, when it said */
-        if (ref <= 0) ref = utm__wall(c);
+        int64_t wall = utm__wall(c);
+        if (fresh) ref = utm__answer_date(c, wall); /* the server's clock, when it said */
+        if (ref <= 0) ref = wall;
         if (ref > 0) left = exp - ref;
         else if (fresh) left = pre ? 300 : c->remember_me_ ? 30 * 86400 : 86400; /* the server's lifetimes */
         else return UTM_OK;                                                   /* unknown: the 401 tells */
@@ -3842,12 +3852,11 @@ UTMSTACK_API uint32_t utm_backoff_ms(utm_client_t *c, unsigned attempt, uint32_t
     if (!c || c->magic_ != UTM__MAGIC) return cap_ms;
     if (c->retry_after_[0]) { /* delay-seconds or an HTTP-date (RFC 9110 10.2.3) */
         size_t n = strlen(c->retry_after_);
-        int64_t at = 0, now;
         if (utm__parse_u64(c->retry_after_, n, &after) == 0) {
             after = UTM__MIN(after, 86400);
         } else {
-            now = utm__answer_date(c); /* the server's clock, else ours */
-            if (now <= 0) now = utm__wall(c);
+            int64_t wall = utm__wall(c), now = utm__answer_date(c, wall), at; /* the server's clock, else ours */
+            if (now <= 0) now = wall;
             at = utm__http_date(c->retry_after_, n, now);
             after = now > 0 && at > now ? (uint64_t)UTM__MIN(at - now, 86400) : 0;
         }
