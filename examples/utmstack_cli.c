@@ -1126,11 +1126,13 @@ static void prompt_password(cli_t *o)
     if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &was) != 0) return;
     quiet = was;
     quiet.c_lflag &= (tcflag_t)~(ECHO | ECHONL);
+    /* echo off (and what was typed before it dropped) first, then the prompt:
+     * an answer typed as soon as the prompt shows is never flushed */
+    if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0) return;
     fprintf(stderr, "Password for %s: ", o->user);
     fflush(stderr);
-    if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0) return;
     ok = fgets(o->password, sizeof o->password, stdin) != NULL;
-    (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &was);
+    (void)tcsetattr(STDIN_FILENO, TCSANOW, &was);
     fputc('\n', stderr);
     if (!ok) o->password[0] = 0;
     n = strlen(o->password);

@@ -503,27 +503,33 @@ def run_on_terminal(args, env, prompt=None, answer=None):
     """The tool with stdin, stdout and stderr a pseudo-terminal, answering the
     prompt when it appears: (exit code, what it wrote)."""
     import pty
+    import select
+    import signal
     pid, fd = pty.fork()
     if pid == 0:
         e = {k: v for k, v in os.environ.items() if not k.startswith("UTMSTACK_")}
         e.update(env, UTMSTACK_URL=URL, UTMSTACK_CA=CA)
         os.execve(TOOL, [TOOL] + args, e)
-    seen = b""
-    deadline = time.time() + 20
-    while prompt and prompt not in seen and time.time() < deadline:
-        seen += os.read(fd, 1024)
-    if prompt:
-        os.write(fd, answer)
+    seen, answered = b"", not prompt
+    deadline = time.time() + 30  # a tool that waits for ever fails the test, not the suite
     while True:
+        if not answered and prompt in seen:
+            os.write(fd, answer)
+            answered = True
+        left = deadline - time.time()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            os.kill(pid, signal.SIGKILL)
+            seen += b"\n[killed: still running after 30 s]"
+            break
         try:
             chunk = os.read(fd, 4096)
-        except OSError:
-            break
+        except OSError:  # the terminal's other end closed: the tool is done
+            chunk = b""
         if not chunk:
             break
         seen += chunk
     _, status = os.waitpid(pid, 0)
-    return os.WEXITSTATUS(status), seen.decode("utf-8", "replace")
+    return (os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1), seen.decode("utf-8", "replace")
 
 
 def test_get_ends_its_line_on_a_terminal():
